@@ -1,0 +1,14 @@
+# nbgrader configuration of the tinytorch course. The course tools copy this file into
+# every nbgrader course folder they make (see tinytorch/course/nbgrader_runner.py); the
+# repository's top-level nbgrader_config.py loads it too, so there is one source.
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads the file)
+
+c.CourseDirectory.course_id = "tinytorch"
+
+# What a learner sees in place of a solution: a stub that fails loudly and clearly.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Every notebook runs in well under a minute; a cell that takes longer is a runaway loop.
+c.ExecutePreprocessor.timeout = 60
+c.Execute.timeout = 60

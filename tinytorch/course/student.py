@@ -1,0 +1,95 @@
+"""Build the student tree from the instructor tree.
+
+The student tree is what learners get (and what Binder runs): every module notebook in its
+nbgrader release form (solutions replaced by stubs, hidden tests gone), and a
+`tinytorch/core` exported from *those* notebooks, so `import tinytorch` gives the learner's
+own code. Only an allowlist of files is copied: tests, tools, git history and anything
+else that might hold a solution stay behind.
+"""
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from .export import export_tree
+from .layout import STUDENT_MARKER, CourseError, is_student_tree, list_modules
+from .nbgrader_runner import release_notebooks
+
+# What a learner's tree is made of, besides the released notebooks.
+STUDENT_FILES = ["README.md", "LICENSE", "settings.ini", "pyproject.toml", "_quarto.yml", "binder", "tinytorch"]
+# Never copied, even inside an allowed folder.
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info")
+
+
+def _clear_generated_package(root: Path) -> None:
+    "Remove the exported reference modules, so no reference code survives a failed export."
+    for generated in (root / "tinytorch" / "core").glob("*.py"):
+        if generated.name != "__init__.py":
+            generated.unlink()
+
+
+def _release_modules(source_root: Path, dest_root: Path) -> list[str]:
+    released = []
+    with tempfile.TemporaryDirectory(prefix="tinytorch-release-") as work:
+        for module in list_modules(source_root):
+            if not module.notebook.is_file():
+                raise CourseError(f"module {module.id} has no notebook: expected {module.notebook}")
+            release_dir = release_notebooks(module.dir, module.id, work)
+            target = dest_root / "modules" / module.id
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(release_dir, target)
+            released.append(module.id)
+    return released
+
+
+def _write_marker(dest_root: Path, released: list[str]) -> None:
+    marker = {"kind": "tinytorch student tree", "modules": released}
+    (dest_root / STUDENT_MARKER).write_text(json.dumps(marker, indent=2) + "\n")
+
+
+def build_student_tree(source_root, dest) -> Path:
+    "Make a new student tree at `dest` (which must not exist or be empty) from the instructor tree."
+    source_root, dest = Path(source_root).resolve(), Path(dest).resolve()
+    if is_student_tree(source_root):
+        raise CourseError(f"{source_root} is already a student tree; build from the instructor tree")
+    if dest.exists() and any(dest.iterdir()):
+        raise CourseError(f"{dest} is not empty; choose a new folder (a learner's work is never overwritten)")
+    if dest == source_root or source_root / "modules" in (dest, *dest.parents):
+        raise CourseError(f"cannot build the student tree over the course or inside its modules/: {dest}")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in STUDENT_FILES:
+        src = source_root / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=IGNORED)
+        elif src.is_file():
+            shutil.copy2(src, dest / name)
+    _clear_generated_package(dest)
+    released = _release_modules(source_root, dest)
+    export_tree(dest)
+    _write_marker(dest, released)
+    return dest
+
+
+def convert_in_place(root) -> Path:
+    """Turn the instructor checkout at `root` into the student tree (Binder's postBuild).
+
+    Everything outside the student allowlist is deleted, git history included, because it
+    holds the solutions. Refuses to run twice, so a learner's work is never replaced.
+    """
+    root = Path(root).resolve()
+    if is_student_tree(root):
+        raise CourseError(f"{root} is already a student tree: nothing converted, the notebooks are untouched")
+    released_parent = Path(tempfile.mkdtemp(prefix="tinytorch-student-"))
+    try:
+        built = build_student_tree(root, released_parent / "student")
+        for entry in root.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        for entry in built.iterdir():
+            shutil.move(str(entry), root / entry.name)
+    finally:
+        shutil.rmtree(released_parent, ignore_errors=True)
+    return root
