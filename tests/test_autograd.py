@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from tinytorch.core.autograd import gradcheck, is_grad_enabled, no_grad, numerical_grad, unbroadcast
+from tinytorch.core.autograd import Softplus, gradcheck, is_grad_enabled, no_grad, numerical_grad, unbroadcast
 from tinytorch.core.tensor import Tensor
 
 pytestmark = pytest.mark.torch
@@ -33,6 +33,7 @@ UNARY = {
     "log1p_square": (lambda x: (x * x + 1.0).log(), lambda x: (x * x + 1.0).log()),
     "relu": (lambda x: x.relu(), lambda x: x.relu()),
     "sigmoid": (lambda x: x.sigmoid(), lambda x: x.sigmoid()),
+    "softplus": (lambda x: Softplus.apply(x * 3.0), lambda x: torch.nn.functional.softplus(x * 3.0)),
     "square": (lambda x: x ** 2, lambda x: x ** 2),
     "pow_1.5": (lambda x: (x * x + 0.5) ** 1.5, lambda x: (x * x + 0.5) ** 1.5),
     "scale_shift": (lambda x: 2.5 - 0.5 * x / 2.0, lambda x: 2.5 - 0.5 * x / 2.0),

@@ -3,7 +3,8 @@
 # %% auto #0
 __all__ = ['is_grad_enabled', 'no_grad', 'Function', 'Add', 'Sub', 'Neg', 'unbroadcast', 'Mul', 'Div', 'Pow', 'Exp', 'Log',
            'ReLU', 'Sigmoid', 'Tanh', 'MatMul', 'Sum', 'Mean', 'Max', 'Reshape', 'Transpose', 'GetItem',
-           'TensorAutogradMethods', 'install_autograd', 'topological_order', 'backward', 'numerical_grad', 'gradcheck']
+           'TensorAutogradMethods', 'install_autograd', 'topological_order', 'backward', 'numerical_grad', 'gradcheck',
+           'Softplus']
 
 # %% ../../modules/02_autograd/autograd.ipynb #cell-002
 from contextlib import contextmanager
@@ -197,6 +198,7 @@ class MatMul(Function):
         b = self.b[:, np.newaxis] if self.b.ndim == 1 else self.b   # a column
         if self.b.ndim == 1: grad = np.expand_dims(grad, -1)
         if self.a.ndim == 1: grad = np.expand_dims(grad, -2)
+        # grad_a = ... (shaped like a), grad_b = ... (shaped like b)
         ### BEGIN SOLUTION
         grad_a = np.matmul(grad, np.swapaxes(b, -1, -2))
         grad_b = np.matmul(np.swapaxes(a, -1, -2), grad)
@@ -355,6 +357,9 @@ def topological_order(root: Tensor) -> list:
     stack = [(root, False)]  # (tensor, whether its inputs are already in `order`)
     while stack:
         node, inputs_done = stack.pop()
+        # Coming back to a node whose inputs are all in `order`: append it. Otherwise, skip a
+        # node already visited; else mark it visited, push (node, True) to come back to it,
+        # and push (input, False) for each input that is a Tensor with requires_grad.
         ### BEGIN SOLUTION
         if inputs_done:
             order.append(node)
@@ -392,6 +397,7 @@ def backward(root: Tensor, gradient=None) -> None:
         if grad is None:
             continue
         if node.grad_fn is None:  # a leaf: keep its gradient, adding to what is there
+            # node.grad is None the first time: store a Tensor; later, add into its .data
             ### BEGIN SOLUTION
             if node.grad is None:
                 node.grad = Tensor(grad)
@@ -405,6 +411,8 @@ def backward(root: Tensor, gradient=None) -> None:
         for parent, parent_grad in zip(node.grad_fn.inputs, input_grads):
             if not isinstance(parent, Tensor) or not parent.requires_grad or parent_grad is None:
                 continue
+            # sum parent_grad back to parent's shape (and parent's dtype), then add it to
+            # grads[parent], or start grads[parent] with it
             ### BEGIN SOLUTION
             parent_grad = unbroadcast(parent_grad, parent.shape).astype(parent.dtype, copy=False)
             grads[parent] = grads[parent] + parent_grad if parent in grads else parent_grad
@@ -430,7 +438,7 @@ def numerical_grad(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     ### END SOLUTION
     return grad
 
-# %% ../../modules/02_autograd/autograd.ipynb #cell-036
+# %% ../../modules/02_autograd/autograd.ipynb #cell-038
 def gradcheck(f, *shapes, seed=0, atol=1e-6, positive=False) -> float:
     """Compare autograd's gradients of `f(*tensors).sum()` with finite differences.
 
@@ -451,3 +459,17 @@ def gradcheck(f, *shapes, seed=0, atol=1e-6, positive=False) -> float:
             raise AssertionError(f"gradient of input {i} (shape {shapes[i]}) is off by {diff:.3g}")
         worst = max(worst, diff)
     return worst
+
+# %% ../../modules/02_autograd/autograd.ipynb #softplus
+class Softplus(Function):
+    "log(1 + exp(x)), computed without overflow."
+    def forward(self, x):
+        ### BEGIN SOLUTION
+        self.x = x
+        return np.logaddexp(0, x)
+        ### END SOLUTION
+
+    def backward(self, grad):
+        ### BEGIN SOLUTION
+        return (grad * np.exp(-np.logaddexp(0, -self.x)),)
+        ### END SOLUTION
