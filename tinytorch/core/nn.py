@@ -47,6 +47,8 @@ class Module:
     def named_parameters(self, prefix: str = "", _seen=None):
         "(dotted name, parameter) for every parameter of this module and its sub-modules, each once."
         seen = set() if _seen is None else _seen   # shared with the children: a parameter is met once
+        # First this module's own Parameters (in vars(self)) not yet in `seen`, then for each child
+        # everything its named_parameters yields, given the prefix `prefix + name + "."` and `seen`.
         ### BEGIN SOLUTION
         for name, value in vars(self).items():
             if isinstance(value, Parameter) and value not in seen:
@@ -126,6 +128,8 @@ class Linear(Module):
                 raise ValueError(f"Linear: {name} must be a positive integer, got {n!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
         rng = np.random.default_rng(rng)  # a Generator is used as it is; a seed or None makes one
+        # self.weight: a Parameter of shape (out_features, in_features); self.bias: shape
+        # (out_features,), or None when bias=False. Both of the given dtype.
         ### BEGIN SOLUTION
         bound = 1.0 / np.sqrt(in_features)
         self.weight = Parameter(rng.uniform(-bound, bound, (out_features, in_features)), dtype=dtype)
