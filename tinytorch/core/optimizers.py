@@ -298,10 +298,9 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
         if amsgrad:
             np.maximum(max_exp_avg_sqs[i], exp_avg_sq, out=max_exp_avg_sqs[i])
             exp_avg_sq = max_exp_avg_sqs[i]              # divide by the largest second moment so far
-        bias_correction1 = 1 - beta1 ** step
-        bias_correction2 = 1 - beta2 ** step
-        denom = np.sqrt(exp_avg_sq) / math.sqrt(bias_correction2) + eps   # sqrt(v_hat) + eps, eps outside the root
-        param -= (lr / bias_correction1) * exp_avg / denom
+        exp_avg_hat = exp_avg / (1 - beta1 ** step)          # bias correction: m and v started at zero
+        exp_avg_sq_hat = exp_avg_sq / (1 - beta2 ** step)
+        param -= lr * exp_avg_hat / (np.sqrt(exp_avg_sq_hat) + eps)   # eps outside the square root
     ### END SOLUTION
 
 
