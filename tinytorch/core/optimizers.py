@@ -43,6 +43,9 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params must be an iterable of Tensors or of parameter-group dicts, "
                             f"not a single Tensor (shape {params.shape}): wrap it in a list")
+        if isinstance(params, (set, frozenset)):
+            raise TypeError("parameters must be given in an ordered collection (a list), not a set: "
+                            "their order decides their position in state_dict()")
         self._check_hyperparameters(defaults)
         self.defaults = dict(defaults)
         self.state = defaultdict(dict)   # parameter -> {'momentum_buffer': array, ...}
