@@ -58,6 +58,7 @@ class GradeOptions:
     force: bool = False                 # grade again even when nothing changed
     student_timeout: int | None = None  # seconds before a stuck grading of one learner is abandoned
     progress: bool = True               # show a progress bar
+    interrupt_grace: int = 10           # seconds a timed-out cell gets to obey the interrupt before the kernel is stopped
 
     def fingerprint(self) -> str:
         "What changes a grade: the limits (not the number of workers, which must not)."
@@ -153,7 +154,7 @@ def kernel_config(root, assignment: Assignment, options: GradeOptions) -> dict:
         "cpu_limit_seconds": max(600, options.cell_timeout * 40),
         "file_size_limit_bytes": 256 * 2**20,
         "cell_timeout": options.cell_timeout,
-        "interrupt_grace": 10,
+        "interrupt_grace": options.interrupt_grace,
         "output_limit_chars": options.output_limit_chars,
     }
 

@@ -69,14 +69,18 @@ def runtime_notes(events) -> tuple[list[str], dict]:
     if restored:
         notes.append("code in your notebook replaced " + ", ".join(restored) + "; the autograder put the "
                      "originals back before each test")
+    denied = []
     for e in events:
         if e.get("event") == "violation":
             zeroed[e["test"]] = f"IntegrityError: {e['what']}"
         elif e.get("event") == "denied" and e.get("in_cell", True):
-            what = e.get("path") or e["what"]
-            note = f"your code tried to use {what} ({e['what']}), which the autograder does not allow"
-            if note not in notes:
-                notes.append(note)
+            what = f"{e['path']} ({e['what']})" if e.get("path") else e["what"]
+            if what not in denied:
+                denied.append(what)
+    if denied:
+        shown = "; ".join(denied[:3]) + (f"; and {len(denied) - 3} more" if len(denied) > 3 else "")
+        notes.append(f"your code tried to reach files or start processes that the autograder does not allow "
+                     f"(refused): {shown}")
     for test, reason in zeroed.items():
         notes.append(f"{test} scores 0: {reason}")
     return notes, zeroed

@@ -88,6 +88,9 @@ def rebuild(raw: dict, expected: ExpectedNotebook):
                                              if k in ("kernelspec", "language_info")})
     for grade_id, copies in seen.items():
         if len(copies) > 1:
+            # nbgrader would blank the earlier copies' metadata and then refuse the notebook: do it cleanly
+            for copy in copies[:-1]:
+                del copy.metadata["nbgrader"]
             notes.append(f"cell {grade_id} appears {len(copies)} times; only the last copy is graded")
         last = copies[-1]
         released = expected.released_tests.get(grade_id)
