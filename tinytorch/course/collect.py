@@ -42,7 +42,7 @@ SKIPPED_PARTS = ("__MACOSX", ".ipynb_checkpoints")
 class Candidate:
     student: str
     module: Module
-    data: bytes
+    data: bytes | None   # None: a hand-in that names the module but holds no notebook for it
     origin: str          # where it came from, for the report
     counter: int         # the LMS resubmission counter (0: none)
     mtime: float
@@ -91,8 +91,13 @@ def _walk_zip(zf: zipfile.ZipFile, origin: str, student, matcher, report, out):
     names = [n for n in zf.namelist() if not any(p in n for p in SKIPPED_PARTS) and not n.endswith("/")]
     if MANIFEST in names and student is None:
         try:
-            student = json.loads(zf.read(MANIFEST)).get("student")
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            manifest = json.loads(zf.read(MANIFEST))
+            student = manifest.get("student")
+            # A module the hand-in names but holds no notebook for is recorded as handed in empty.
+            for module in matcher.modules:
+                if module.id in manifest.get("modules", []) and student and STUDENT_ID.match(student):
+                    out.append(Candidate(student, module, None, f"{origin} (no notebook)", -1, 0.0))
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
             report.messages.append(f"{origin}: unreadable {MANIFEST}, the learner id comes from the file name")
     for name in names:
         if name == MANIFEST:
@@ -147,6 +152,9 @@ def find_candidates(source: Path, matcher: Matcher, report: CollectReport) -> li
 
 def _store(course: Path, candidate: Candidate, stamp: str) -> str:
     target = course / "submitted" / candidate.student / candidate.module.id / candidate.module.notebook.name
+    if candidate.data is None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return "handed in without a notebook" if not target.is_file() else "handed in without a notebook (an earlier copy is kept)"
     if target.is_file():
         if target.read_bytes() == candidate.data:
             return "unchanged"
@@ -184,11 +192,12 @@ def collect_downloads(source, course_dir, modules, only=None, id_pattern=None) -
     for c in candidates:
         key = (c.student, c.module.id)
         best = chosen.get(key)
+        both_real = best is not None and best.data is not None and c.data is not None
         if best is None or (c.counter, c.mtime) > (best.counter, best.mtime):
-            if best is not None:
+            if both_real:
                 report.messages.append(f"{c.student} {c.module.id}: several copies, took {c.origin} over {best.origin}")
             chosen[key] = c
-        else:
+        elif both_real:
             report.messages.append(f"{c.student} {c.module.id}: several copies, took {best.origin} over {c.origin}")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for (student, module_id), c in sorted(chosen.items()):

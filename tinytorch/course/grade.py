@@ -250,7 +250,8 @@ class WorkerPool:
 
     def __init__(self, assignment: Assignment, kernel: dict, options: GradeOptions, root):
         self.assignment, self.kernel, self.options = assignment, kernel, options
-        self.base = assignment.course / ".tinytorch" / "workers" / assignment.id
+        # Folders of this run only: a run killed earlier may have left (dying) workers in theirs.
+        self.base = assignment.course / ".tinytorch" / "workers" / assignment.id / f"run-{os.getpid()}-{int(time.time())}"
         self.root = Path(root)
         self.events = queue.Queue()
         self.env = dict(os.environ)
@@ -429,6 +430,8 @@ def grade(root, module: Module, course_dir, options: GradeOptions | None = None,
             pool.run(pool_jobs, on_result)
         finally:
             bar.close()
+            if not os.environ.get("TINYTORCH_KEEP_WORKERS"):  # everything useful was merged
+                shutil.rmtree(pool.base, ignore_errors=True)
     return results
 
 

@@ -189,6 +189,8 @@ class Worker:
 
 
 def main(job_path):
+    from .grading_kernel import die_with_parent
+    die_with_parent()  # a killed `tinytorch grade` takes its workers with it
     job = json.loads(Path(job_path).read_text())
     worker = Worker(job)
     for student, info in job["students"].items():

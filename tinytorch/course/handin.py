@@ -63,6 +63,9 @@ def check_handin_notebook(path: Path, expected: dict) -> list[str]:
     from nbgrader.utils import compute_checksum
     import nbformat
     nb = nbformat.from_dict(raw)
+    for cell in nb.cells:  # on disk a source may be a list of lines; checksums need the text
+        if isinstance(cell.get("source"), list):
+            cell.source = "".join(cell.source)
     warnings, seen = [], {}
     for cell in nb.cells:
         grade_id = nbgrader_meta(cell).get("grade_id") if isinstance(cell.get("metadata"), dict) else None
