@@ -2,7 +2,7 @@
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'DigitsSplit', 'load_digits_split', 'ArrayDataset', 'DataLoader',
-           'clip_grad_norm_', 'LRScheduler', 'StepLR', 'LinearLR', 'CosineAnnealingLR', 'SequentialLR',
+           'clip_grad_norm_', 'LRScheduler', 'StepLR', 'CosineAnnealingLR', 'SequentialLR', 'LinearLR',
            'CheckpointError', 'encode_state', 'decode_state', 'save_checkpoint', 'load_checkpoint', 'check_compatible',
            'capture_state', 'restore_state']
 
@@ -143,7 +143,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return Tensor(total)
     ### END SOLUTION
 
-# %% ../../modules/04_training/training.ipynb #cell-015
+# %% ../../modules/04_training/training.ipynb #cell-016
 def _check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -233,38 +233,7 @@ class StepLR(LRScheduler):
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
 
-# %% ../../modules/04_training/training.ipynb #linear_lr
-class LinearLR(LRScheduler):
-    """Scale the base rate by a factor moving linearly from `start_factor` to `end_factor` over
-    `total_iters` steps (a warm-up when it rises), as torch.optim.lr_scheduler.LinearLR."""
-    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
-        if not 0 < start_factor <= 1:
-            raise ValueError(f"start_factor must be in (0, 1], got {start_factor!r}")
-        if not 0 <= end_factor <= 1:
-            raise ValueError(f"end_factor must be in [0, 1], got {end_factor!r}")
-        _check_positive_int("total_iters", total_iters)
-        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
-        super().__init__(optimizer, last_epoch)
-
-    def get_lr(self):
-        ### BEGIN SOLUTION
-        if self.last_epoch == 0:
-            return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
-        if self._is_initial or self.last_epoch > self.total_iters:
-            return [group["lr"] for group in self.optimizer.param_groups]
-        change = self.end_factor - self.start_factor
-        ratio = 1.0 + change / (self.total_iters * self.start_factor + (self.last_epoch - 1) * change)
-        return [group["lr"] * ratio for group in self.optimizer.param_groups]
-        ### END SOLUTION
-
-    def _get_closed_form_lr(self):
-        ### BEGIN SOLUTION
-        change = self.end_factor - self.start_factor
-        return [base_lr * (self.start_factor + change * min(self.total_iters, self.last_epoch) / self.total_iters)
-                for base_lr in self.base_lrs]
-        ### END SOLUTION
-
-# %% ../../modules/04_training/training.ipynb #cell-021
+# %% ../../modules/04_training/training.ipynb #cell-020
 class CosineAnnealingLR(LRScheduler):
     """Anneal the rate from the base rate to `eta_min` along half a cosine over `T_max` steps,
     as torch.optim.lr_scheduler.CosineAnnealingLR (chainable form; past T_max it climbs back)."""
@@ -345,7 +314,38 @@ class SequentialLR(LRScheduler):
         self.__dict__.update({k: (list(v) if isinstance(v, list) else v)
                               for k, v in state_dict.items() if k != "_schedulers"})
 
-# %% ../../modules/04_training/training.ipynb #cell-023
+# %% ../../modules/04_training/training.ipynb #linear_lr
+class LinearLR(LRScheduler):
+    """Scale the base rate by a factor moving linearly from `start_factor` to `end_factor` over
+    `total_iters` steps (a warm-up when it rises), as torch.optim.lr_scheduler.LinearLR."""
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+        if not 0 < start_factor <= 1:
+            raise ValueError(f"start_factor must be in (0, 1], got {start_factor!r}")
+        if not 0 <= end_factor <= 1:
+            raise ValueError(f"end_factor must be in [0, 1], got {end_factor!r}")
+        _check_positive_int("total_iters", total_iters)
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        ### BEGIN SOLUTION
+        if self.last_epoch == 0:
+            return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return [group["lr"] for group in self.optimizer.param_groups]
+        change = self.end_factor - self.start_factor
+        ratio = 1.0 + change / (self.total_iters * self.start_factor + (self.last_epoch - 1) * change)
+        return [group["lr"] * ratio for group in self.optimizer.param_groups]
+        ### END SOLUTION
+
+    def _get_closed_form_lr(self):
+        ### BEGIN SOLUTION
+        change = self.end_factor - self.start_factor
+        return [base_lr * (self.start_factor + change * min(self.total_iters, self.last_epoch) / self.total_iters)
+                for base_lr in self.base_lrs]
+        ### END SOLUTION
+
+# %% ../../modules/04_training/training.ipynb #cell-030
 CHECKPOINT_FORMAT = "tinytorch-checkpoint"
 CHECKPOINT_VERSION = 1
 _META_ENTRY = "__checkpoint__"   # the zip entry holding the JSON description
@@ -460,7 +460,7 @@ def load_checkpoint(path) -> dict:
         raise CheckpointError(f"{path} is not a readable tinytorch checkpoint (truncated or corrupted?): "
                               f"{type(e).__name__}: {e}") from None
 
-# %% ../../modules/04_training/training.ipynb #cell-025
+# %% ../../modules/04_training/training.ipynb #cell-032
 def check_compatible(state, model, optimizer, scheduler=None, rng=None) -> None:
     "Raise CheckpointError if `state` cannot be restored into these objects; changes nothing."
     if not isinstance(state, dict) or set(state) != {"model", "optimizer", "scheduler", "rng", "epoch", "extra"}:
