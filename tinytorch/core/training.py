@@ -2,9 +2,9 @@
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'DigitsSplit', 'load_digits_split', 'ArrayDataset', 'DataLoader',
-           'clip_grad_norm_', 'LRScheduler', 'StepLR', 'CosineAnnealingLR', 'SequentialLR', 'LinearLR',
-           'CheckpointError', 'encode_state', 'decode_state', 'save_checkpoint', 'load_checkpoint', 'check_compatible',
-           'capture_state', 'restore_state']
+           'clip_grad_norm_', 'train_step', 'make_mlp', 'evaluate', 'train_epoch', 'new_history', 'fit', 'LRScheduler',
+           'StepLR', 'CosineAnnealingLR', 'SequentialLR', 'LinearLR', 'CheckpointError', 'encode_state', 'decode_state',
+           'save_checkpoint', 'load_checkpoint', 'check_compatible', 'capture_state', 'restore_state']
 
 # %% ../../modules/04_training/training.ipynb #cell-002
 import bisect
@@ -64,6 +64,11 @@ def load_digits_split(seed=0, val_fraction=0.1, test_fraction=0.2, dtype="float3
                        normalise(test), labels[test], mean, std)
 
 # %% ../../modules/04_training/training.ipynb #cell-008
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
 class ArrayDataset:
     "A dataset made of equally long arrays (inputs, labels, ...): sample i is row i of each."
     def __init__(self, *arrays):
@@ -88,8 +93,7 @@ class DataLoader:
     (or a seed for one) that the loader keeps, so that runs can be reproduced and resumed.
     """
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        _check_positive_int("batch_size", batch_size)
         if generator is not None and not isinstance(generator, (np.random.Generator, int, np.integer)):
             raise TypeError(f"generator must be a numpy.random.Generator or an int seed, got {type(generator).__name__}")
         self.dataset, self.batch_size = dataset, int(batch_size)
@@ -144,11 +148,141 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     ### END SOLUTION
 
 # %% ../../modules/04_training/training.ipynb #cell-016
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+from .autograd import no_grad
+
+# %% ../../modules/04_training/training.ipynb #train_step
+def train_step(model, loss_fn, optimizer, batches, max_grad_norm=None) -> float:
+    """One optimizer step on the examples of `batches`, a list of (inputs, targets) micro-batches whose
+    gradients add up to the gradient of the mean loss over all their examples. Returns that mean loss."""
+    if not batches:
+        raise ValueError("train_step needs at least one (inputs, targets) batch")
+    n_total = sum(len(targets) for _, targets in batches)
+    ### BEGIN SOLUTION
+    optimizer.zero_grad()
+    loss_sum = 0.0
+    for inputs, targets in batches:
+        loss = loss_fn(model(inputs), targets)
+        (loss * (len(targets) / n_total)).backward()   # this micro-batch's share of the mean
+        loss_sum += loss.item() * len(targets)
+    if max_grad_norm is not None:
+        clip_grad_norm_(model.parameters(), max_grad_norm)
+    optimizer.step()
+    return loss_sum / n_total
+    ### END SOLUTION
+
+# %% ../../modules/04_training/training.ipynb #cell-019
+from .nn import CrossEntropyLoss, Linear, ReLU, Sequential
 
 
+def make_mlp(sizes=(64, 64, 10), seed=0, dtype="float32") -> Sequential:
+    "Linear → ReLU → ... → Linear with PyTorch's initialisation, drawn from `seed`; parameters of `dtype`."
+    rng = np.random.default_rng(seed)
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers += [Linear(n_in, n_out, rng=rng)] + ([ReLU()] if i < len(sizes) - 2 else [])
+    model = Sequential(*layers)
+    for p in model.parameters():
+        p.data = p.data.astype(dtype)
+    return model
+
+# %% ../../modules/04_training/training.ipynb #cell-022
+def evaluate(model, loader, loss_fn) -> tuple:
+    "Mean loss and accuracy of `model` on every example of `loader`, in eval mode and without graphs."
+    was_training = model.training
+    model.eval()
+    loss_sum, correct, count = 0.0, 0, 0
+    try:
+        with no_grad():
+            for inputs, targets in loader:
+                logits = model(inputs)
+                loss_sum += loss_fn(logits, targets).item() * len(targets)
+                correct += int(np.sum(np.argmax(logits.data, axis=1) == targets.data))
+                count += len(targets)
+    finally:
+        model.train(was_training)
+    if count == 0:
+        raise ValueError("evaluate: the loader yielded no examples")
+    return loss_sum / count, correct / count
+
+
+def train_epoch(model, loader, loss_fn, optimizer, scheduler=None, accumulation_steps=1,
+                max_grad_norm=None, on_step=None) -> dict:
+    """One pass over `loader`: an optimizer step per `accumulation_steps` batches (the last group may be
+    shorter), the scheduler stepped after each. Returns the loss and learning rate of every step."""
+    _check_positive_int("accumulation_steps", accumulation_steps)
+    model.train()
+    record = {"loss": [], "lr": []}
+    group = []
+    def step():
+        record["lr"].append(optimizer.param_groups[0]["lr"])   # the rate this step uses
+        record["loss"].append(train_step(model, loss_fn, optimizer, group, max_grad_norm))
+        if scheduler is not None:
+            scheduler.step()
+        if on_step is not None:
+            on_step(record["loss"][-1])
+    for batch in loader:
+        group.append(batch)
+        if len(group) == accumulation_steps:
+            step()
+            group = []
+    if group:
+        step()
+    return record
+
+
+def new_history() -> dict:
+    return {"epoch": [], "train_loss": [], "val_loss": [], "val_acc": [], "seconds": [], "step_loss": [], "step_lr": []}
+
+
+class _NoProgress:
+    "Stands in for a tqdm bar when progress is off."
+    def update(self, n=1): pass
+    def set_postfix(self, **values): pass
+    def close(self): pass
+
+
+def _progress_bar(total, enabled, description):
+    if not enabled:
+        return _NoProgress()
+    from tqdm.auto import tqdm   # imported only when wanted: the package itself needs only NumPy
+    return tqdm(total=total, desc=description, unit="step", leave=True)
+
+
+def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, scheduler=None,
+        accumulation_steps=1, max_grad_norm=None, progress=True, checkpoint_path=None,
+        start_epoch=0, history=None) -> dict:
+    """Train from epoch `start_epoch` up to `epochs`; returns the history (a dict of lists).
+
+    With `checkpoint_path`, a checkpoint is saved after every epoch; to resume, restore it with
+    `restore_state` and call `fit` again with its `start_epoch` and `history`."""
+    history = new_history() if history is None else history
+    steps_per_epoch = math.ceil(len(train_loader) / accumulation_steps)
+    bar = _progress_bar((epochs - start_epoch) * steps_per_epoch, progress, type(optimizer).__name__)
+    def on_step(loss):
+        bar.update()
+    try:
+        for epoch in range(start_epoch, epochs):
+            started = time.perf_counter()
+            record = train_epoch(model, train_loader, loss_fn, optimizer, scheduler, accumulation_steps,
+                                 max_grad_norm, on_step)
+            history["epoch"].append(epoch + 1)
+            history["train_loss"].append(float(np.mean(record["loss"])))
+            history["step_loss"] += record["loss"]
+            history["step_lr"] += record["lr"]
+            if val_loader is not None:
+                val_loss, val_acc = evaluate(model, val_loader, loss_fn)
+                history["val_loss"].append(val_loss)
+                history["val_acc"].append(val_acc)
+                bar.set_postfix(epoch=epoch + 1, val_loss=f"{val_loss:.3f}", val_acc=f"{val_acc:.3f}")
+            history["seconds"].append(time.perf_counter() - started)
+            if checkpoint_path is not None:
+                save_checkpoint(checkpoint_path, capture_state(model, optimizer, scheduler, train_loader.generator,
+                                                               epoch=epoch + 1, extra={"history": history}))
+    finally:
+        bar.close()
+    return history
+
+# %% ../../modules/04_training/training.ipynb #cell-031
 class LRScheduler:
     """Base class of the learning-rate schedulers, as torch.optim.lr_scheduler.LRScheduler.
 
@@ -233,7 +367,7 @@ class StepLR(LRScheduler):
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
 
-# %% ../../modules/04_training/training.ipynb #cell-020
+# %% ../../modules/04_training/training.ipynb #cell-035
 class CosineAnnealingLR(LRScheduler):
     """Anneal the rate from the base rate to `eta_min` along half a cosine over `T_max` steps,
     as torch.optim.lr_scheduler.CosineAnnealingLR (chainable form; past T_max it climbs back)."""
@@ -345,7 +479,7 @@ class LinearLR(LRScheduler):
                 for base_lr in self.base_lrs]
         ### END SOLUTION
 
-# %% ../../modules/04_training/training.ipynb #cell-030
+# %% ../../modules/04_training/training.ipynb #cell-045
 CHECKPOINT_FORMAT = "tinytorch-checkpoint"
 CHECKPOINT_VERSION = 1
 _META_ENTRY = "__checkpoint__"   # the zip entry holding the JSON description
@@ -460,7 +594,7 @@ def load_checkpoint(path) -> dict:
         raise CheckpointError(f"{path} is not a readable tinytorch checkpoint (truncated or corrupted?): "
                               f"{type(e).__name__}: {e}") from None
 
-# %% ../../modules/04_training/training.ipynb #cell-032
+# %% ../../modules/04_training/training.ipynb #cell-047
 def check_compatible(state, model, optimizer, scheduler=None, rng=None) -> None:
     "Raise CheckpointError if `state` cannot be restored into these objects; changes nothing."
     if not isinstance(state, dict) or set(state) != {"model", "optimizer", "scheduler", "rng", "epoch", "extra"}:
