@@ -77,3 +77,38 @@ def test_stored_clipping_norms_are_torch_norms():
         for p, g in zip(params, grads):
             np.testing.assert_allclose(p.grad.numpy(), g.numpy() * coef, rtol=1e-6 if dtype == "float32" else 1e-14)
     assert {float(c[3]) for c in ns["_CLIP_CASES"]} >= {2.0, math.inf, 1.0}
+
+
+def test_stored_training_trajectory_is_torchs():
+    "The train_step hidden test's 30 AdamW steps (accumulation, clipping), replayed with torch from the same weights."
+    from tinytorch.core.training import make_mlp
+    ns = hidden_definitions("test_train_step", {"np": np})
+    case = ns["_TRAJECTORY"]
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(case["data_seed"])                      # the same draws as _trajectory_losses
+    X = torch.from_numpy(rng.standard_normal((case["n"], case["sizes"][0])))
+    y = torch.from_numpy(rng.integers(0, case["sizes"][-1], size=case["n"]))
+    ours = make_mlp(case["sizes"], seed=case["model_seed"], dtype="float64")
+    layers = [l for _, l in ours.named_children() if hasattr(l, "weight")]
+    linears = [torch.nn.Linear(l.in_features, l.out_features).double() for l in layers]
+    with torch.no_grad():
+        for linear, layer in zip(linears, layers):
+            linear.weight.copy_(torch.from_numpy(layer.weight.data))
+            linear.bias.copy_(torch.from_numpy(layer.bias.data))
+    model = torch.nn.Sequential(linears[0], torch.nn.ReLU(), linears[1])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=case["lr"])
+    losses, clipped = [], 0
+    for _ in range(case["steps"]):
+        rows = np.split(rng.permutation(case["n"])[:sum(case["parts"])], np.cumsum(case["parts"])[:-1])
+        n = sum(len(r) for r in rows)
+        optimizer.zero_grad()
+        total = 0.0
+        for r in rows:
+            loss = torch.nn.functional.cross_entropy(model(X[r]), y[r])
+            (loss * (len(r) / n)).backward()
+            total += loss.item() * len(r)
+        clipped += torch.nn.utils.clip_grad_norm_(model.parameters(), case["max_grad_norm"]).item() > case["max_grad_norm"]
+        optimizer.step()
+        losses.append(total / n)
+    assert np.max(np.abs(np.array(losses) - case["losses"])) <= 1e-12
+    assert 5 <= clipped <= 25, "the stored case should exercise clipping on some steps, not all"
