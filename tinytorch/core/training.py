@@ -6,7 +6,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'DigitsSplit', 'load_digit
            'StepLR', 'CosineAnnealingLR', 'SequentialLR', 'LinearLR', 'CheckpointError', 'encode_state', 'decode_state',
            'save_checkpoint', 'load_checkpoint', 'check_compatible', 'capture_state', 'restore_state']
 
-# %% ../../modules/04_training/training.ipynb #cell-002
+# %% ../../modules/04_training/training.ipynb #cell-187746bb
 import bisect
 import copy
 import hashlib
@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .autograd import no_grad
+from .nn import CrossEntropyLoss, Linear, ReLU, Sequential
 from .tensor import Tensor
 
 # %% ../../modules/04_training/training.ipynb #cell-004
@@ -147,9 +149,6 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return Tensor(total)
     ### END SOLUTION
 
-# %% ../../modules/04_training/training.ipynb #cell-016
-from .autograd import no_grad
-
 # %% ../../modules/04_training/training.ipynb #train_step
 def train_step(model, loss_fn, optimizer, batches, max_grad_norm=None) -> float:
     """One optimizer step on the examples of `batches`, a list of (inputs, targets) micro-batches whose
@@ -170,10 +169,7 @@ def train_step(model, loss_fn, optimizer, batches, max_grad_norm=None) -> float:
     return loss_sum / n_total
     ### END SOLUTION
 
-# %% ../../modules/04_training/training.ipynb #cell-019
-from .nn import CrossEntropyLoss, Linear, ReLU, Sequential
-
-
+# %% ../../modules/04_training/training.ipynb #cell-d59a9570
 def make_mlp(sizes=(64, 64, 10), seed=0, dtype="float32") -> Sequential:
     "Linear → ReLU → ... → Linear with PyTorch's initialisation, drawn from `seed`; parameters of `dtype`."
     rng = np.random.default_rng(seed)
