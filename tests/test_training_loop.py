@@ -6,6 +6,10 @@ from tinytorch.core import training as tt
 from tinytorch.core.nn import CrossEntropyLoss
 from tinytorch.core.optimizers import SGD, AdamW
 from tinytorch.core.tensor import Tensor
+from threadpoolctl import threadpool_limits
+
+# The matrices here are tiny: BLAS threads only add contention (with pytest -n 2 on 2 cores, badly so).
+threadpool_limits(1)
 
 
 # --- data -------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ permutations, replayed by index), same loss: the loss of every optimizer step mu
 import numpy as np
 import pytest
 import torch
+from threadpoolctl import threadpool_limits
 
 from tinytorch.core import optimizers as tto
 from tinytorch.core import training as tt
@@ -15,6 +16,7 @@ pytestmark = pytest.mark.torch
 TOL = 1e-8
 # These matrices are tiny: threads only add contention (with pytest -n 2 on 2 cores, badly so).
 torch.set_num_threads(1)
+threadpool_limits(1)
 
 
 @pytest.fixture(scope="module")
