@@ -175,7 +175,7 @@ def test_fit_checkpoints_every_epoch_and_resumes_bit_identically(small, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.npz"]   # no temporary files left
     m, o, s, l = setup(seed=123)
     info = tt.restore_state(tt.load_checkpoint(path), m, o, s, l.generator)
-    assert info["epoch"] == 2
+    assert info["epoch"] == 2 and o.param_groups[0]["initial_lr"] == 1e-2   # the scheduler's entry survives
     resumed = tt.fit(m, l, CrossEntropyLoss(), o, 6, scheduler=s, start_epoch=info["epoch"],
                      history=info["extra"]["history"], checkpoint_path=path, **kwargs)
     for a, b in zip(model.parameters(), m.parameters()):
