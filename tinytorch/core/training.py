@@ -129,6 +129,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         raise ValueError(f"max_norm must be a non-negative number, got {max_norm!r}")
     if not grads:
         return Tensor(np.float32(0.0))
+    # Compute in the gradients' dtype (np.result_type(*grads)): the norm of each gradient, then the
+    # norm of those norms; the factor min(max_norm / (total + 1e-6), 1); scale each array in place (*=).
     ### BEGIN SOLUTION
     dtype = np.result_type(*grads)
     if norm_type == math.inf:
@@ -157,6 +159,8 @@ def train_step(model, loss_fn, optimizer, batches, max_grad_norm=None) -> float:
     if not batches:
         raise ValueError("train_step needs at least one (inputs, targets) batch")
     n_total = sum(len(targets) for _, targets in batches)
+    # Each micro-batch calls backward on its mean loss times len(targets) / n_total; the gradients
+    # add up in p.grad. Keep the losses as Python floats (loss.item()) for the return value.
     ### BEGIN SOLUTION
     optimizer.zero_grad()
     loss_sum = 0.0
@@ -459,6 +463,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        # Three cases: last_epoch == 0; self._is_initial or past total_iters; otherwise the ratio f(t)/f(t-1).
         ### BEGIN SOLUTION
         if self.last_epoch == 0:
             return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
@@ -640,6 +645,7 @@ def load_optimizer_state(optimizer, state_dict) -> None:
 def capture_state(model, optimizer, scheduler=None, rng=None, epoch=0, extra=None) -> dict:
     """Everything needed to continue this run exactly, as copies: a dict with the keys "model",
     "optimizer", "scheduler" and "rng" (None when not given), "epoch" and "extra" (anything JSON-like)."""
+    # copy.deepcopy copies a nested dict with the arrays in it; the generator's state is rng.bit_generator.state.
     ### BEGIN SOLUTION
     return {
         "model": {name: np.array(value, copy=True) for name, value in model.state_dict().items()},
