@@ -4,8 +4,7 @@
 __all__ = ['CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'DigitsSplit', 'load_digits_split', 'ArrayDataset', 'DataLoader',
            'clip_grad_norm_', 'train_step', 'make_mlp', 'evaluate', 'train_epoch', 'new_history', 'fit', 'LRScheduler',
            'StepLR', 'CosineAnnealingLR', 'SequentialLR', 'LinearLR', 'CheckpointError', 'encode_state', 'decode_state',
-           'save_checkpoint', 'load_checkpoint', 'check_compatible', 'load_optimizer_state', 'capture_state',
-           'restore_state']
+           'save_checkpoint', 'load_checkpoint', 'check_compatible', 'capture_state', 'restore_state']
 
 # %% ../../modules/04_training/training.ipynb #cell-187746bb
 import bisect
@@ -630,17 +629,6 @@ def check_compatible(state, model, optimizer, scheduler=None, rng=None) -> None:
         raise CheckpointError(f"the checkpoint's random state is for {state['rng'].get('bit_generator')!r}, "
                               f"not {rng.bit_generator.state['bit_generator']!r}")
 
-# %% ../../modules/04_training/training.ipynb #cell-117e6f70
-def load_optimizer_state(optimizer, state_dict) -> None:
-    "`optimizer.load_state_dict(state_dict)`, keeping the `initial_lr` that a scheduler recorded in each group."
-    groups = state_dict["param_groups"]
-    recorded = [group.get("initial_lr") for group in groups]
-    optimizer.load_state_dict({**state_dict, "param_groups": [{k: v for k, v in group.items() if k != "initial_lr"}
-                                                             for group in groups]})
-    for group, initial_lr in zip(optimizer.param_groups, recorded):
-        if initial_lr is not None:
-            group["initial_lr"] = initial_lr
-
 # %% ../../modules/04_training/training.ipynb #capture_restore
 def capture_state(model, optimizer, scheduler=None, rng=None, epoch=0, extra=None) -> dict:
     """Everything needed to continue this run exactly, as copies: a dict with the keys "model",
@@ -665,7 +653,7 @@ def restore_state(state, model, optimizer, scheduler=None, rng=None) -> dict:
     ### BEGIN SOLUTION
     state = copy.deepcopy(state)   # the objects must not share arrays with the state they came from
     model.load_state_dict(state["model"])
-    load_optimizer_state(optimizer, state["optimizer"])
+    optimizer.load_state_dict(state["optimizer"])
     if scheduler is not None:
         scheduler.load_state_dict(state["scheduler"])
     if rng is not None:
