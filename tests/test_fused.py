@@ -125,3 +125,164 @@ def test_adam_matches_torch_over_1000_steps(small_blocks, options, decoupled):
     cls = torch.optim.AdamW if decoupled else torch.optim.Adam
     theirs = torch_trajectory(1000, lambda ps: cls(ps, **options))
     assert max_gap(ours, theirs) < 1e-10
+
+
+@pytest.mark.torch
+def test_float32_steps_match_torch_within_rounding(small_blocks):
+    "In float32 the fast path and torch round differently (torch fuses multiply-adds): a few ulps apart."
+    sgd_ours, _ = fast_sgd_trajectory(20, dict(lr=0.02, momentum=0.9, nesterov=True, weight_decay=0.05), np.float32)
+    sgd_theirs = torch_trajectory(20, lambda ps: torch.optim.SGD(ps, lr=0.02, momentum=0.9, nesterov=True,
+                                                                 weight_decay=0.05), torch.float32)
+    adam_ours, _ = fast_adam_trajectory(20, dict(lr=0.01, amsgrad=True), True, np.float32)
+    adam_theirs = torch_trajectory(20, lambda ps: torch.optim.AdamW(ps, lr=0.01, amsgrad=True), torch.float32)
+    assert sgd_ours[-1][0].dtype == adam_ours[-1][0].dtype == np.float32
+    assert max_gap(sgd_ours, sgd_theirs) < 1e-6
+    assert max_gap(adam_ours, adam_theirs) < 1e-6
+
+
+@pytest.mark.parametrize("run", ["sgd", "nesterov", "adam", "adamw_amsgrad"])
+def test_blocks_and_threads_do_not_change_a_single_bit(run):
+    "Every element is updated by the same operations whichever block or thread it falls in."
+    def trajectory():
+        if run == "sgd":
+            return fast_sgd_trajectory(30, dict(lr=0.05, weight_decay=0.1))[0]
+        if run == "nesterov":
+            return fast_sgd_trajectory(30, dict(lr=0.02, momentum=0.9, nesterov=True, dampening=0.0))[0]
+        if run == "adam":
+            return fast_adam_trajectory(30, dict(lr=0.01, weight_decay=0.1), False)[0]
+        return fast_adam_trajectory(30, dict(lr=0.01, amsgrad=True, maximize=True), True)[0]
+
+    threads, block = fused.num_threads(), fused.block_elements()
+    try:
+        results = []
+        for n_threads, n_block in [(1, 1 << 16), (2, 1), (2, 7), (2, 64), (3, 5)]:
+            fused.set_num_threads(n_threads)
+            fused.set_block_elements(n_block)
+            results.append(trajectory())
+    finally:
+        fused.set_num_threads(threads)
+        fused.set_block_elements(block)
+    for other in results[1:]:
+        for step_a, step_b in zip(results[0], other, strict=True):
+            for a, b in zip(step_a, step_b, strict=True):
+                assert np.array_equal(a, b)
+
+
+# --- memory: no full-size temporaries ----------------------------------------------------------
+
+def peak_extra_bytes(step):
+    "Peak bytes allocated while `step()` runs, above what was allocated before it (tracemalloc)."
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        step()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak - before
+
+
+def readable_adam_step(params, grads, m, v, step, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    "The straightforward whole-array update: every operation allocates a full-size result."
+    for p, g, m_, v_ in zip(params, grads, m, v):
+        m_[:] = beta1 * m_ + (1 - beta1) * g
+        v_[:] = beta2 * v_ + (1 - beta2) * g * g
+        p -= lr / (1 - beta1 ** step) * m_ / (np.sqrt(v_) / np.sqrt(1 - beta2 ** step) + eps)
+
+
+# Allowance for the step's small Python objects: a little per step and per tensor (views, lists,
+# scalars), nothing per element or per block.
+def bookkeeping_bound(n_tensors):
+    return 64 * 1024 + 2048 * n_tensors
+
+
+@pytest.mark.parametrize("n_params, n_tensors", [(1 << 20, 1), (1 << 22, 1), (1 << 22, 64)])
+def test_peak_extra_memory_is_bounded_by_the_block_size(n_params, n_tensors):
+    threads, block = fused.num_threads(), fused.block_elements()
+    fused.set_num_threads(2)
+    fused.set_block_elements(4096)
+    try:
+        rng = np.random.default_rng(1)
+        size = n_params // n_tensors
+        params = [rng.standard_normal(size).astype(np.float32) for _ in range(n_tensors)]
+        grads = [rng.standard_normal(size).astype(np.float32) for _ in range(n_tensors)]
+        m = [np.zeros_like(p) for p in params]
+        v = [np.zeros_like(p) for p in params]
+        vmax = [np.zeros_like(p) for p in params]
+        buffers = [None] * n_tensors
+        steps = [0] * n_tensors
+        fused.sgd(params, grads, buffers, lr=0.1, momentum=0.9)   # the first step creates the buffers (state)
+        bound_sgd = fused.scratch_bytes_bound(2, itemsize=4) + bookkeeping_bound(n_tensors)
+        bound_adam = fused.scratch_bytes_bound(3, itemsize=4) + bookkeeping_bound(n_tensors)
+        one_param_set = n_params * 4
+        assert bound_adam < one_param_set / 8   # the bound really is small compared with the model
+
+        assert peak_extra_bytes(lambda: fused.sgd(params, grads, [None] * n_tensors, lr=0.1,
+                                                  weight_decay=0.1)) <= bound_sgd
+        assert peak_extra_bytes(lambda: fused.sgd(params, grads, buffers, lr=0.1, momentum=0.9,
+                                                  nesterov=True, weight_decay=0.1)) <= bound_sgd
+        assert peak_extra_bytes(lambda: fused.adam(params, grads, m, v, vmax, steps, amsgrad=True,
+                                                   weight_decay=0.1, maximize=True)) <= bound_adam
+        assert peak_extra_bytes(lambda: fused.adamw(params, grads, m, v, vmax, steps)) <= bound_adam
+        # The same measurement sees the readable update's full-size temporaries.
+        assert peak_extra_bytes(lambda: readable_adam_step(params, grads, m, v, 3)) >= one_param_set / n_tensors
+    finally:
+        fused.set_num_threads(threads)
+        fused.set_block_elements(block)
+
+
+def test_state_is_one_buffer_per_parameter_for_momentum_and_none_without():
+    params = [np.ones((3, 4), np.float32), np.ones(5, np.float32)]
+    grads = [np.full((3, 4), 0.5, np.float32), np.full(5, 0.5, np.float32)]
+    buffers = [None, None]
+    fused.sgd(params, grads, buffers, lr=0.1)
+    assert buffers == [None, None]
+    fused.sgd(params, grads, buffers, lr=0.1, momentum=0.9)
+    assert [b.shape for b in buffers] == [(3, 4), (5,)] and [b.dtype for b in buffers] == [np.float32] * 2
+    assert sum(b.nbytes for b in buffers) == sum(p.nbytes for p in params)
+    np.testing.assert_array_equal(buffers[0], grads[0])   # the first buffer is the gradient itself
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+def test_bad_input_is_refused_with_a_clear_message_and_nothing_changes():
+    p = np.ones((4, 6))
+    g = np.ones((4, 6))
+    with pytest.raises(ValueError, match=r"params\[0\].*not a writeable C-contiguous"):
+        fused.sgd([p.T], [g.T], [None], lr=0.1)
+    with pytest.raises(ValueError, match=r"grads has 2 entries but there are 1 params"):
+        fused.sgd([p], [g, g], [None], lr=0.1)
+    with pytest.raises(ValueError, match=r"grads\[0\] has 5 elements but params\[0\] has 24"):
+        fused.sgd([p], [np.ones(5)], [None], lr=0.1)
+    with pytest.raises(TypeError, match=r"params\[0\] has dtype int64"):
+        fused.sgd([np.ones(3, np.int64)], [np.ones(3)], [None], lr=0.1)
+    with pytest.raises(TypeError, match=r"grads\[0\] must be a NumPy array or a Tensor, got list"):
+        fused.sgd([p], [[1.0] * 24], [None], lr=0.1)
+    with pytest.raises(ValueError, match=r"exp_avg_sqs\[0\] has 3 elements but params\[0\] has 24"):
+        fused.adam([p], [g], [np.zeros_like(p)], [np.zeros(3)], [], [0])
+    readonly = np.ones(24)
+    readonly.flags.writeable = False
+    with pytest.raises(ValueError, match=r"exp_avgs\[0\].*not a writeable"):
+        fused.adam([p], [g], [readonly], [np.zeros_like(p)], [], [0])
+    np.testing.assert_array_equal(p, np.ones((4, 6)))   # every refusal came before any update
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match=repr(bad).replace(".", r"\.")):
+            fused.set_num_threads(bad)
+        with pytest.raises(ValueError, match=repr(bad).replace(".", r"\.")):
+            fused.set_block_elements(bad)
+    with pytest.raises(ValueError, match="'rmsprop'"):
+        fused.bytes_per_param("rmsprop")
+
+
+def test_bytes_per_param_counts_reads_and_writes():
+    assert [fused.bytes_per_param(o) for o in ("sgd", "momentum", "adam", "adamw")] == [12, 20, 28, 28]
+    assert fused.bytes_per_param("adam", amsgrad=True) == 36
+    assert fused.bytes_per_param("adam", itemsize=8) == 56
+
+
+def test_tensor_parameters_are_updated_through_their_data():
+    from tinytorch.core.tensor import Tensor
+    p = Tensor(np.array([1.0, 2.0, 3.0]))
+    fused.sgd([p], [np.array([1.0, 1.0, 1.0])], [None], lr=0.5)
+    np.testing.assert_allclose(p.data, [0.5, 1.5, 2.5])

@@ -5,6 +5,7 @@ __all__ = ['bytes_per_param', 'num_threads', 'set_num_threads', 'block_elements'
            'for_each_block', 'sgd', 'adam', 'adamw']
 
 # %% ../../modules/03_optimizers/fused.ipynb #cell-002
+import bisect
 import itertools
 import math
 import os
@@ -87,19 +88,23 @@ def for_each_block(sizes, dtypes, kernel, n_scratch: int) -> None:
     length `stop - start` and dtype `dtypes[i]`, private to the thread running the kernel.
     """
     block = block_elements()
-    work = [(i, start, min(start + block, n)) for i, n in enumerate(sizes) for start in range(0, n, block)]
-    next_item = itertools.count().__next__   # atomic under the GIL: a shared work queue in one line
+    # Block k belongs to the array i with first_block[i] <= k < first_block[i + 1]. Locating a block
+    # by bisection, rather than listing every block, keeps the bookkeeping independent of model size.
+    first_block = list(itertools.accumulate((-(-n // block) for n in sizes), initial=0))
+    n_blocks = first_block[-1]
+    next_block = itertools.count().__next__   # atomic under the GIL: a shared work queue in one line
 
     def worker():
-        scratch = {}   # dtype -> this thread's scratch arrays for the whole step
-        while (k := next_item()) < len(work):
-            i, start, stop = work[k]
-            dtype = dtypes[i]
-            if dtype not in scratch:
-                scratch[dtype] = [np.empty(block, dtype) for _ in range(n_scratch)]
-            kernel(i, start, stop, [s[: stop - start] for s in scratch[dtype]])
+        scratch = {}   # dtype -> this thread's scratch arrays, allocated once per step
+        while (k := next_block()) < n_blocks:
+            i = bisect.bisect_right(first_block, k) - 1
+            start = (k - first_block[i]) * block
+            stop = min(start + block, sizes[i])
+            if dtypes[i] not in scratch:
+                scratch[dtypes[i]] = [np.empty(block, dtypes[i]) for _ in range(n_scratch)]
+            kernel(i, start, stop, [s[: stop - start] for s in scratch[dtypes[i]]])
 
-    helpers = min(num_threads(), len(work)) - 1
+    helpers = min(num_threads(), n_blocks) - 1
     futures = [_thread_pool().submit(worker) for _ in range(helpers)]
     try:
         worker()
