@@ -11,6 +11,21 @@ from tinytorch.core import fused
 torch = pytest.importorskip("torch")
 
 SHAPES = [(7, 13), (100,), (3, 4, 5), (1,)]
+# Module 03's functional cores take every hyperparameter as a required keyword: torch.optim's defaults.
+SGD_DEFAULTS = dict(momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0, maximize=False)
+ADAM_DEFAULTS = dict(amsgrad=False, beta1=0.9, beta2=0.999, lr=1e-3, weight_decay=0.0, eps=1e-8, maximize=False)
+
+
+def sgd_step(params, grads, buffers, **options):
+    fused.sgd(params, grads, buffers, **{**SGD_DEFAULTS, **options})
+
+
+def adam_step(params, grads, m, v, vmax, steps, **options):
+    fused.adam(params, grads, m, v, vmax, steps, **{**ADAM_DEFAULTS, **options})
+
+
+def adamw_step(params, grads, m, v, vmax, steps, **options):
+    fused.adamw(params, grads, m, v, vmax, steps, **{**ADAM_DEFAULTS, "weight_decay": 1e-2, **options})
 
 
 @pytest.fixture
@@ -61,10 +76,9 @@ def fast_sgd_trajectory(steps, options, dtype=np.float64):
     params = start_params(dtype)
     buffers = [None] * len(params)
     history = []
-    kwargs = {**dict(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False), **options}
     for _ in range(steps):
         grads = [gradient(p, k) for k, p in enumerate(params)]
-        fused.sgd(params, grads, buffers, **kwargs)
+        sgd_step(params, grads, buffers, **options)
         history.append([p.copy() for p in params])
     return history, buffers
 
@@ -74,17 +88,14 @@ def fast_adam_trajectory(steps, options, decoupled, dtype=np.float64):
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]
     vmax = [np.zeros_like(p) for p in params]
-    state_steps = [0] * len(params)
     options = dict(options)
     beta1, beta2 = options.pop("betas", (0.9, 0.999))
-    kernel = fused.adamw if decoupled else fused.adam
-    kwargs = {**dict(amsgrad=False, weight_decay=1e-2 if decoupled else 0.0, eps=1e-8, maximize=False), **options}
+    step_once = adamw_step if decoupled else adam_step
     history = []
-    for _ in range(steps):
+    for step in range(1, steps + 1):
         grads = [gradient(p, k) for k, p in enumerate(params)]
-        kernel(params, grads, m, v, vmax, state_steps, beta1=beta1, beta2=beta2, **kwargs)
+        step_once(params, grads, m, v, vmax, [step] * len(params), beta1=beta1, beta2=beta2, **options)
         history.append([p.copy() for p in params])
-    assert state_steps == [steps] * len(params)
     return history, (m, v, vmax)
 
 
@@ -211,20 +222,20 @@ def test_peak_extra_memory_is_bounded_by_the_block_size(n_params, n_tensors):
         v = [np.zeros_like(p) for p in params]
         vmax = [np.zeros_like(p) for p in params]
         buffers = [None] * n_tensors
-        steps = [0] * n_tensors
-        fused.sgd(params, grads, buffers, lr=0.1, momentum=0.9)   # the first step creates the buffers (state)
+        steps = [3] * n_tensors
+        sgd_step(params, grads, buffers, lr=0.1, momentum=0.9)   # the first step creates the buffers (state)
         bound_sgd = fused.scratch_bytes_bound(2, itemsize=4) + bookkeeping_bound(n_tensors)
         bound_adam = fused.scratch_bytes_bound(3, itemsize=4) + bookkeeping_bound(n_tensors)
         one_param_set = n_params * 4
         assert bound_adam < one_param_set / 8   # the bound really is small compared with the model
 
-        assert peak_extra_bytes(lambda: fused.sgd(params, grads, [None] * n_tensors, lr=0.1,
+        assert peak_extra_bytes(lambda: sgd_step(params, grads, [None] * n_tensors, lr=0.1,
                                                   weight_decay=0.1)) <= bound_sgd
-        assert peak_extra_bytes(lambda: fused.sgd(params, grads, buffers, lr=0.1, momentum=0.9,
+        assert peak_extra_bytes(lambda: sgd_step(params, grads, buffers, lr=0.1, momentum=0.9,
                                                   nesterov=True, weight_decay=0.1)) <= bound_sgd
-        assert peak_extra_bytes(lambda: fused.adam(params, grads, m, v, vmax, steps, amsgrad=True,
+        assert peak_extra_bytes(lambda: adam_step(params, grads, m, v, vmax, steps, amsgrad=True,
                                                    weight_decay=0.1, maximize=True)) <= bound_adam
-        assert peak_extra_bytes(lambda: fused.adamw(params, grads, m, v, vmax, steps)) <= bound_adam
+        assert peak_extra_bytes(lambda: adamw_step(params, grads, m, v, vmax, steps)) <= bound_adam
         # The same measurement sees the readable update's full-size temporaries.
         assert peak_extra_bytes(lambda: readable_adam_step(params, grads, m, v, 3)) >= one_param_set / n_tensors
     finally:
@@ -236,9 +247,9 @@ def test_state_is_one_buffer_per_parameter_for_momentum_and_none_without():
     params = [np.ones((3, 4), np.float32), np.ones(5, np.float32)]
     grads = [np.full((3, 4), 0.5, np.float32), np.full(5, 0.5, np.float32)]
     buffers = [None, None]
-    fused.sgd(params, grads, buffers, lr=0.1)
+    sgd_step(params, grads, buffers, lr=0.1)
     assert buffers == [None, None]
-    fused.sgd(params, grads, buffers, lr=0.1, momentum=0.9)
+    sgd_step(params, grads, buffers, lr=0.1, momentum=0.9)
     assert [b.shape for b in buffers] == [(3, 4), (5,)] and [b.dtype for b in buffers] == [np.float32] * 2
     assert sum(b.nbytes for b in buffers) == sum(p.nbytes for p in params)
     np.testing.assert_array_equal(buffers[0], grads[0])   # the first buffer is the gradient itself
@@ -250,21 +261,23 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_changes():
     p = np.ones((4, 6))
     g = np.ones((4, 6))
     with pytest.raises(ValueError, match=r"params\[0\].*not a writeable C-contiguous"):
-        fused.sgd([p.T], [g.T], [None], lr=0.1)
+        sgd_step([p.T], [g.T], [None], lr=0.1)
     with pytest.raises(ValueError, match=r"grads has 2 entries but there are 1 params"):
-        fused.sgd([p], [g, g], [None], lr=0.1)
+        sgd_step([p], [g, g], [None], lr=0.1)
     with pytest.raises(ValueError, match=r"grads\[0\] has 5 elements but params\[0\] has 24"):
-        fused.sgd([p], [np.ones(5)], [None], lr=0.1)
+        sgd_step([p], [np.ones(5)], [None], lr=0.1)
     with pytest.raises(TypeError, match=r"params\[0\] has dtype int64"):
-        fused.sgd([np.ones(3, np.int64)], [np.ones(3)], [None], lr=0.1)
+        sgd_step([np.ones(3, np.int64)], [np.ones(3)], [None], lr=0.1)
     with pytest.raises(TypeError, match=r"grads\[0\] must be a NumPy array or a Tensor, got list"):
-        fused.sgd([p], [[1.0] * 24], [None], lr=0.1)
+        sgd_step([p], [[1.0] * 24], [None], lr=0.1)
     with pytest.raises(ValueError, match=r"exp_avg_sqs\[0\] has 3 elements but params\[0\] has 24"):
-        fused.adam([p], [g], [np.zeros_like(p)], [np.zeros(3)], [], [0])
+        adam_step([p], [g], [np.zeros_like(p)], [np.zeros(3)], [], [1])
     readonly = np.ones(24)
     readonly.flags.writeable = False
     with pytest.raises(ValueError, match=r"exp_avgs\[0\].*not a writeable"):
-        fused.adam([p], [g], [readonly], [np.zeros_like(p)], [], [0])
+        adam_step([p], [g], [readonly], [np.zeros_like(p)], [], [1])
+    with pytest.raises(ValueError, match=r"state_steps\[0\] must be the number of this step \(1 or more\), got 0"):
+        adam_step([p], [g], [np.zeros_like(p)], [np.zeros_like(p)], [], [0])
     np.testing.assert_array_equal(p, np.ones((4, 6)))   # every refusal came before any update
     for bad in (0, -2, 1.5, True):
         with pytest.raises(ValueError, match=repr(bad).replace(".", r"\.")):
@@ -284,5 +297,5 @@ def test_bytes_per_param_counts_reads_and_writes():
 def test_tensor_parameters_are_updated_through_their_data():
     from tinytorch.core.tensor import Tensor
     p = Tensor(np.array([1.0, 2.0, 3.0]))
-    fused.sgd([p], [np.array([1.0, 1.0, 1.0])], [None], lr=0.5)
+    sgd_step([p], [np.array([1.0, 1.0, 1.0])], [None], lr=0.5)
     np.testing.assert_allclose(p.data, [0.5, 1.5, 2.5])

@@ -2,13 +2,14 @@
 
 # %% auto #0
 __all__ = ['bytes_per_param', 'num_threads', 'set_num_threads', 'block_elements', 'set_block_elements', 'scratch_bytes_bound',
-           'for_each_block', 'sgd', 'adam', 'adamw']
+           'for_each_block', 'sgd', 'adam', 'adamw', 'measure_bandwidth']
 
 # %% ../../modules/03_optimizers/fused.ipynb #cell-002
 import bisect
 import itertools
 import math
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -123,7 +124,7 @@ def _array(x, what: str, i: int) -> np.ndarray:
 def _flat_view(x, what: str, i: int, *, updated: bool) -> np.ndarray:
     "A 1-d view of x's numbers; arrays updated in place must be writeable, contiguous floats."
     a = _array(x, what, i)
-    if not np.issubdtype(a.dtype, np.floating):
+    if a.dtype.kind != "f":
         raise TypeError(f"{what}[{i}] has dtype {a.dtype}; the fast path updates floating-point arrays only")
     if updated and not (a.flags.c_contiguous and a.flags.writeable):
         raise ValueError(f"{what}[{i}] (shape {a.shape}, strides {a.strides}) is not a writeable C-contiguous "
@@ -166,8 +167,7 @@ def _direction(p, g, d, *, weight_decay, maximize):
     return g
 
 
-def sgd(params, grads, momentum_buffers, *, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
-        nesterov=False, maximize=False):
+def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, nesterov, weight_decay, maximize):
     """One SGD step (with momentum, dampening, nesterov, weight decay, maximize) on lists of arrays.
 
     Updates `params` in place. `momentum_buffers[i]` is None before the first momentum step and
@@ -209,23 +209,8 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum=0.0, dampening=0.0, wei
     for_each_block([p.size for p in ps], [p.dtype for p in ps], kernel, n_scratch=2)
 
 # %% ../../modules/03_optimizers/fused.ipynb #cell-014
-def _next_step(state_steps, i) -> float:
-    step = state_steps[i]
-    if isinstance(step, np.ndarray):
-        step += 1          # in place, so the caller's state sees it
-        return float(step)
-    state_steps[i] = step + 1
-    return float(step + 1)
-
-
-def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, amsgrad=False,
-         beta1=0.9, beta2=0.999, lr=1e-3, weight_decay=0.0, eps=1e-8, maximize=False,
-         decoupled_weight_decay=False):
-    """One Adam step on lists of arrays (AdamW's with `decoupled_weight_decay=True`), in place.
-
-    `exp_avgs`, `exp_avg_sqs` (and with amsgrad `max_exp_avg_sqs`) are the state arrays, updated in
-    place; `state_steps[i]` is advanced by one.
-    """
+def _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, amsgrad, beta1, beta2,
+          lr, weight_decay, eps, maximize, decoupled_weight_decay):
     _same_length(params, grads=grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs, state_steps=state_steps)
     if amsgrad:
         _same_length(params, max_exp_avg_sqs=max_exp_avg_sqs)
@@ -233,9 +218,10 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, 
     ms = _flat_states(exp_avgs, "exp_avgs", ps)
     vs = _flat_states(exp_avg_sqs, "exp_avg_sqs", ps)
     vmaxs = _flat_states(max_exp_avg_sqs, "max_exp_avg_sqs", ps) if amsgrad else None
-    scalars = []   # per parameter: (step size, eps in the rearranged denominator)
-    for i in range(len(ps)):
-        step = _next_step(state_steps, i)
+    scalars = []   # per parameter: (step size, eps of the rearranged denominator)
+    for i, step in enumerate(state_steps):
+        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
+            raise ValueError(f"state_steps[{i}] must be the number of this step (1 or more), got {step!r}")
         bias_correction1 = 1 - beta1 ** step
         bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
         scalars.append((lr * bias_correction2_sqrt / bias_correction1, eps * bias_correction2_sqrt))
@@ -272,9 +258,46 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, 
     for_each_block([p.size for p in ps], [p.dtype for p in ps], kernel, n_scratch=3)
 
 
-def adamw(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, amsgrad=False,
-          beta1=0.9, beta2=0.999, lr=1e-3, weight_decay=1e-2, eps=1e-8, maximize=False):
-    "One AdamW step (decoupled weight decay, default 0.01) on lists of arrays, in place."
-    adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, amsgrad=amsgrad,
-         beta1=beta1, beta2=beta2, lr=lr, weight_decay=weight_decay, eps=eps, maximize=maximize,
-         decoupled_weight_decay=True)
+def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
+         amsgrad, beta1, beta2, lr, weight_decay, eps, maximize):
+    """One Adam step on lists of arrays, in place (L2 weight decay added to the gradient).
+
+    `exp_avgs`, `exp_avg_sqs` (and with amsgrad `max_exp_avg_sqs`) are updated in place;
+    `state_steps[i]` is the number of this step for parameter i (1 on its first step)."""
+    _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, amsgrad=amsgrad, beta1=beta1,
+          beta2=beta2, lr=lr, weight_decay=weight_decay, eps=eps, maximize=maximize, decoupled_weight_decay=False)
+
+
+def adamw(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
+          amsgrad, beta1, beta2, lr, weight_decay, eps, maximize):
+    "One AdamW step on lists of arrays, in place: decoupled weight decay (p *= 1 - lr·weight_decay), then Adam."
+    _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, amsgrad=amsgrad, beta1=beta1,
+          beta2=beta2, lr=lr, weight_decay=weight_decay, eps=eps, maximize=maximize, decoupled_weight_decay=True)
+
+# %% ../../modules/03_optimizers/fused.ipynb #cell-016
+def measure_bandwidth(n_elements: int = 1 << 24, repeats: int = 5, dtype=np.float32) -> dict:
+    """Copy and triad bandwidth in GB/s (one figure per run) over arrays of `n_elements`, on all threads.
+
+    Bytes are counted as STREAM does: 2 (copy) or 3 (triad) arrays moved once per run.
+    """
+    n = _positive_int(n_elements, "n_elements")
+    a, b, c = np.zeros(n, dtype), np.ones(n, dtype), np.full(n, 2.0, dtype)
+    itemsize = a.itemsize
+
+    def copy_kernel(i, start, stop, scratch):
+        np.copyto(a[start:stop], b[start:stop])
+
+    def triad_kernel(i, start, stop, scratch):
+        (t,) = scratch
+        np.multiply(c[start:stop], 3.0, out=t)
+        np.add(b[start:stop], t, out=a[start:stop])
+
+    results = {"copy": [], "triad": []}
+    for kind, kernel, arrays, n_scratch in (("copy", copy_kernel, 2, 0), ("triad", triad_kernel, 3, 1)):
+        for _ in range(_positive_int(repeats, "repeats") + 1):   # the first run warms up (page faults, caches)
+            start = time.perf_counter()
+            for_each_block([n], [a.dtype], kernel, n_scratch)
+            seconds = time.perf_counter() - start
+            results[kind].append(arrays * n * itemsize / seconds / 1e9)
+        results[kind] = results[kind][1:]
+    return results
