@@ -96,14 +96,17 @@ def for_each_block(sizes, dtypes, kernel, n_scratch: int) -> None:
     next_block = itertools.count().__next__   # atomic under the GIL: a shared work queue in one line
 
     def worker():
-        scratch = {}   # dtype -> this thread's scratch arrays, allocated once per step
+        scratch = {}   # (dtype, length) -> this thread's scratch arrays of that length
         while (k := next_block()) < n_blocks:
             i = bisect.bisect_right(first_block, k) - 1
             start = (k - first_block[i]) * block
             stop = min(start + block, sizes[i])
-            if dtypes[i] not in scratch:
-                scratch[dtypes[i]] = [np.empty(block, dtypes[i]) for _ in range(n_scratch)]
-            kernel(i, start, stop, [s[: stop - start] for s in scratch[dtypes[i]]])
+            views = scratch.get((dtypes[i], stop - start))
+            if views is None:   # full blocks, and every small tensor of a repeated size, reuse their views
+                full = scratch.get(dtypes[i]) or scratch.setdefault(
+                    dtypes[i], [np.empty(block, dtypes[i]) for _ in range(n_scratch)])
+                views = scratch[dtypes[i], stop - start] = [s[: stop - start] for s in full]
+            kernel(i, start, stop, views)
 
     helpers = min(num_threads(), n_blocks) - 1
     futures = [_thread_pool().submit(worker) for _ in range(helpers)]
@@ -123,7 +126,7 @@ def _array(x, what: str, i: int) -> np.ndarray:
 
 def _flat_view(x, what: str, i: int, *, updated: bool) -> np.ndarray:
     "A 1-d view of x's numbers; arrays updated in place must be writeable, contiguous floats."
-    a = _array(x, what, i)
+    a = x if type(x) is np.ndarray else _array(x, what, i)
     if a.dtype.kind != "f":
         raise TypeError(f"{what}[{i}] has dtype {a.dtype}; the fast path updates floating-point arrays only")
     if updated and not (a.flags.c_contiguous and a.flags.writeable):
