@@ -4,13 +4,14 @@
 __all__ = ['bytes_per_param', 'num_threads', 'set_num_threads', 'block_elements', 'set_block_elements', 'scratch_bytes_bound',
            'for_each_block', 'sgd', 'adam', 'adamw', 'measure_bandwidth']
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-002
+# %% ../../modules/03_optimizers/fused.ipynb #cell-069f8dfc
 import bisect
 import itertools
 import math
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -28,7 +29,7 @@ def bytes_per_param(optimizer: str, itemsize: int = 4, amsgrad: bool = False) ->
         raise ValueError(f"amsgrad is an option of adam and adamw, not of {optimizer!r}")
     return (arrays[optimizer] + 2 * amsgrad) * itemsize
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-006
+# %% ../../modules/03_optimizers/fused.ipynb #cell-1a9c45f7
 def _usable_cores() -> int:
     try:
         return len(os.sched_getaffinity(0))  # respects taskset / container CPU limits
@@ -36,7 +37,7 @@ def _usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-_config = {"threads": _usable_cores(), "block_elements": 1 << 16}
+_config = {"threads": _usable_cores(), "block_elements": 1 << 17}
 _pool = None   # created on first use, recreated when the number of threads changes
 
 
@@ -158,15 +159,20 @@ def _flat_states(states, name: str, ps):
             raise ValueError(f"{name}[{i}] has {s.size} elements but params[{i}] has {p.size}")
     return flat
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-012
-def _direction(p, g, d, *, weight_decay, maximize):
-    "The block of `±g + weight_decay·p` (written into scratch `d`), or the gradient block itself."
-    if weight_decay != 0:
-        np.multiply(p, weight_decay, out=d)
-        (np.subtract if maximize else np.add)(d, g, out=d)
-        return d
+# %% ../../modules/03_optimizers/fused.ipynb #cell-13abfa40
+def _constants(dtype, **values) -> SimpleNamespace:
+    "Each value as a 0-d array of `dtype`, converted once per step instead of once per ufunc call."
+    return SimpleNamespace(**{name: np.array(value, dtype) for name, value in values.items()})
+
+
+def _direction(p, g, out, decay, maximize: bool):
+    "The block of `±g + decay·p` (written into scratch `out`), or the gradient block itself when decay is None."
+    if decay is not None:
+        np.multiply(p, decay, out=out)
+        (np.subtract if maximize else np.add)(out, g, out=out)
+        return out
     if maximize:
-        return np.negative(g, out=d)
+        return np.negative(g, out=out)
     return g
 
 
@@ -185,33 +191,37 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, nesterov, w
                 momentum_buffers[i] = np.empty_like(_array(params[i], "params", i))
                 first_step[i] = True
         bufs = _flat_states(momentum_buffers, "momentum_buffers", ps)
+    dtypes = [p.dtype for p in ps]
+    constants = {dtype: _constants(dtype, weight_decay=weight_decay, momentum=momentum,
+                                   one_minus_dampening=1 - dampening, minus_lr=-lr) for dtype in set(dtypes)}
 
     def kernel(i, start, stop, scratch):
+        c = constants[dtypes[i]]
         p, g = ps[i][start:stop], gs[i][start:stop]
         d_scratch, t = scratch
-        d = _direction(p, g, d_scratch, weight_decay=weight_decay, maximize=maximize)
+        d = _direction(p, g, d_scratch, c.weight_decay if weight_decay != 0 else None, maximize)
         if momentum != 0:
             buf = bufs[i][start:stop]
             if first_step[i]:
                 np.copyto(buf, d)
             else:
-                buf *= momentum
+                buf *= c.momentum
                 if dampening != 0:
-                    np.multiply(d, 1 - dampening, out=t)
+                    np.multiply(d, c.one_minus_dampening, out=t)
                     buf += t
                 else:
                     buf += d
             if nesterov:
-                np.multiply(buf, momentum, out=t)
+                np.multiply(buf, c.momentum, out=t)
                 d = np.add(d, t, out=t)
             else:
                 d = buf
-        np.multiply(d, -lr, out=t)
+        np.multiply(d, c.minus_lr, out=t)
         p += t
 
-    for_each_block([p.size for p in ps], [p.dtype for p in ps], kernel, n_scratch=2)
+    for_each_block([p.size for p in ps], dtypes, kernel, n_scratch=2)
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-014
+# %% ../../modules/03_optimizers/fused.ipynb #cell-652e019c
 def _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, amsgrad, beta1, beta2,
           lr, weight_decay, eps, maximize, decoupled_weight_decay):
     _same_length(params, grads=grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs, state_steps=state_steps)
@@ -221,44 +231,46 @@ def _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
     ms = _flat_states(exp_avgs, "exp_avgs", ps)
     vs = _flat_states(exp_avg_sqs, "exp_avg_sqs", ps)
     vmaxs = _flat_states(max_exp_avg_sqs, "max_exp_avg_sqs", ps) if amsgrad else None
-    scalars = []   # per parameter: (step size, eps of the rearranged denominator)
+    dtypes = [p.dtype for p in ps]
+    constants = {dtype: _constants(dtype, one_minus_beta1=1 - beta1, beta2=beta2, one_minus_beta2=1 - beta2,
+                                   weight_decay=weight_decay, decay_factor=1 - lr * weight_decay)
+                 for dtype in set(dtypes)}
+    per_step = []   # per parameter: the rearranged step size (negated) and epsilon, which depend on its step
     for i, step in enumerate(state_steps):
         if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
             raise ValueError(f"state_steps[{i}] must be the number of this step (1 or more), got {step!r}")
         bias_correction1 = 1 - beta1 ** step
         bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
-        scalars.append((lr * bias_correction2_sqrt / bias_correction1, eps * bias_correction2_sqrt))
-    decay_factor = 1 - lr * weight_decay
+        per_step.append(_constants(dtypes[i], minus_step_size=-lr * bias_correction2_sqrt / bias_correction1,
+                                   eps_hat=eps * bias_correction2_sqrt))
+    l2_decay = weight_decay != 0 and not decoupled_weight_decay
 
     def kernel(i, start, stop, scratch):
+        c, s = constants[dtypes[i]], per_step[i]
         p, g = ps[i][start:stop], gs[i][start:stop]
         m, v = ms[i][start:stop], vs[i][start:stop]
-        step_size, eps_hat = scalars[i]
         d_scratch, t, u = scratch
-        if decoupled_weight_decay:
-            if weight_decay != 0:
-                p *= decay_factor
-            d = _direction(p, g, d_scratch, weight_decay=0, maximize=maximize)
-        else:
-            d = _direction(p, g, d_scratch, weight_decay=weight_decay, maximize=maximize)
-        np.subtract(d, m, out=t)        # m ← m + (1−β₁)(d − m)
-        t *= 1 - beta1
+        if decoupled_weight_decay and weight_decay != 0:
+            p *= c.decay_factor                    # AdamW: shrink the parameter first
+        d = _direction(p, g, d_scratch, c.weight_decay if l2_decay else None, maximize)
+        np.subtract(d, m, out=t)                   # m ← m + (1−β₁)(d − m)
+        t *= c.one_minus_beta1
         m += t
-        v *= beta2                      # v ← β₂v + ((1−β₂)d)d
-        np.multiply(d, 1 - beta2, out=t)
+        v *= c.beta2                               # v ← β₂v + ((1−β₂)d)d
+        np.multiply(d, c.one_minus_beta2, out=t)
         t *= d
         v += t
         if amsgrad:
             vmax = vmaxs[i][start:stop]
             np.maximum(vmax, v, out=vmax)
             v = vmax
-        np.sqrt(v, out=t)               # t ← √v + ε√(1−β₂ᵗ)
-        t += eps_hat
-        np.multiply(m, -step_size, out=u)
+        np.sqrt(v, out=t)                          # t ← √v + ε√(1−β₂ᵗ)
+        t += s.eps_hat
+        np.multiply(m, s.minus_step_size, out=u)   # p ← p − step·m / t
         u /= t
         p += u
 
-    for_each_block([p.size for p in ps], [p.dtype for p in ps], kernel, n_scratch=3)
+    for_each_block([p.size for p in ps], dtypes, kernel, n_scratch=3)
 
 
 def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
