@@ -82,15 +82,17 @@ def _thread_pool() -> ThreadPoolExecutor:
         _pool = ThreadPoolExecutor(max_workers=num_threads() - 1, thread_name_prefix="tinytorch-fused")
     return _pool
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-008
-def for_each_block(sizes, dtypes, kernel, n_scratch: int) -> None:
-    """Run `kernel(i, start, stop, scratch)` over every block of every array, on all threads.
+# %% ../../modules/03_optimizers/fused.ipynb #cell-77fc227b
+def for_each_block(arrays, kernel, n_scratch: int) -> None:
+    """Run `kernel(i, blocks, scratch)` over every block of every parameter, on all threads.
 
-    `sizes[i]` and `dtypes[i]` describe array `i`; `scratch` is a list of `n_scratch` arrays of
-    length `stop - start` and dtype `dtypes[i]`, private to the thread running the kernel.
+    `arrays[i]` is the list of flat arrays of parameter i (equal lengths; the first one's dtype is
+    the scratch dtype). `blocks` holds the block's slice of each, `scratch` is a list of `n_scratch`
+    arrays of the block's length, private to the thread running the kernel.
     """
     block = block_elements()
-    # Block k belongs to the array i with first_block[i] <= k < first_block[i + 1]. Locating a block
+    sizes = [a[0].size for a in arrays]
+    # Block k belongs to parameter i with first_block[i] <= k < first_block[i + 1]. Locating a block
     # by bisection, rather than listing every block, keeps the bookkeeping independent of model size.
     first_block = list(itertools.accumulate((-(-n // block) for n in sizes), initial=0))
     n_blocks = first_block[-1]
@@ -100,14 +102,18 @@ def for_each_block(sizes, dtypes, kernel, n_scratch: int) -> None:
         scratch = {}   # (dtype, length) -> this thread's scratch arrays of that length
         while (k := next_block()) < n_blocks:
             i = bisect.bisect_right(first_block, k) - 1
-            start = (k - first_block[i]) * block
-            stop = min(start + block, sizes[i])
-            views = scratch.get((dtypes[i], stop - start))
-            if views is None:   # full blocks, and every small tensor of a repeated size, reuse their views
-                full = scratch.get(dtypes[i]) or scratch.setdefault(
-                    dtypes[i], [np.empty(block, dtypes[i]) for _ in range(n_scratch)])
-                views = scratch[dtypes[i], stop - start] = [s[: stop - start] for s in full]
-            kernel(i, start, stop, views)
+            if sizes[i] <= block:
+                blocks, length = arrays[i], sizes[i]
+            else:
+                start = (k - first_block[i]) * block
+                stop = min(start + block, sizes[i])
+                blocks, length = [a[start:stop] for a in arrays[i]], stop - start
+            dtype = arrays[i][0].dtype
+            views = scratch.get((dtype, length))
+            if views is None:   # full blocks, and small tensors of a repeated size, reuse their views
+                full = scratch.get(dtype) or scratch.setdefault(dtype, [np.empty(block, dtype) for _ in range(n_scratch)])
+                views = scratch[dtype, length] = [s[:length] for s in full]
+            kernel(i, blocks, views)
 
     helpers = min(num_threads(), n_blocks) - 1
     futures = [_thread_pool().submit(worker) for _ in range(helpers)]
@@ -117,7 +123,7 @@ def for_each_block(sizes, dtypes, kernel, n_scratch: int) -> None:
         for f in futures:   # wait for every helper before returning (or re-raising its error)
             f.result()
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-010
+# %% ../../modules/03_optimizers/fused.ipynb #cell-0b07ddf8
 def _array(x, what: str, i: int) -> np.ndarray:
     a = x if isinstance(x, np.ndarray) else getattr(x, "data", None)
     if not isinstance(a, np.ndarray):
@@ -134,7 +140,8 @@ def _flat_view(x, what: str, i: int, *, updated: bool) -> np.ndarray:
         raise ValueError(f"{what}[{i}] (shape {a.shape}, strides {a.strides}) is not a writeable C-contiguous "
                          "array, so it cannot be updated in place block by block; use the default path "
                          "(foreach=False, fused=False) or np.ascontiguousarray")
-    return a.reshape(-1)   # a view for contiguous arrays; a copy only for a read-only, non-contiguous gradient
+    # A view for contiguous arrays; a copy only for a read-only, non-contiguous gradient.
+    return a if a.ndim == 1 else a.reshape(-1)
 
 
 def _same_length(params, **lists) -> None:
@@ -159,7 +166,7 @@ def _flat_states(states, name: str, ps):
             raise ValueError(f"{name}[{i}] has {s.size} elements but params[{i}] has {p.size}")
     return flat
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-13abfa40
+# %% ../../modules/03_optimizers/fused.ipynb #cell-727f92ae
 def _constants(dtype, **values) -> SimpleNamespace:
     "Each value as a 0-d array of `dtype`, converted once per step instead of once per ufunc call."
     return SimpleNamespace(**{name: np.array(value, dtype) for name, value in values.items()})
@@ -195,13 +202,13 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, nesterov, w
     constants = {dtype: _constants(dtype, weight_decay=weight_decay, momentum=momentum,
                                    one_minus_dampening=1 - dampening, minus_lr=-lr) for dtype in set(dtypes)}
 
-    def kernel(i, start, stop, scratch):
+    def kernel(i, blocks, scratch):
         c = constants[dtypes[i]]
-        p, g = ps[i][start:stop], gs[i][start:stop]
+        p, g = blocks[0], blocks[1]
         d_scratch, t = scratch
         d = _direction(p, g, d_scratch, c.weight_decay if weight_decay != 0 else None, maximize)
         if momentum != 0:
-            buf = bufs[i][start:stop]
+            buf = blocks[2]
             if first_step[i]:
                 np.copyto(buf, d)
             else:
@@ -219,9 +226,10 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, nesterov, w
         np.multiply(d, c.minus_lr, out=t)
         p += t
 
-    for_each_block([p.size for p in ps], dtypes, kernel, n_scratch=2)
+    arrays = [[p, g, b] for p, g, b in zip(ps, gs, bufs)] if momentum != 0 else [[p, g] for p, g in zip(ps, gs)]
+    for_each_block(arrays, kernel, n_scratch=2)
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-652e019c
+# %% ../../modules/03_optimizers/fused.ipynb #cell-aa7c16f7
 def _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, amsgrad, beta1, beta2,
           lr, weight_decay, eps, maximize, decoupled_weight_decay):
     _same_length(params, grads=grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs, state_steps=state_steps)
@@ -245,10 +253,9 @@ def _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
                                    eps_hat=eps * bias_correction2_sqrt))
     l2_decay = weight_decay != 0 and not decoupled_weight_decay
 
-    def kernel(i, start, stop, scratch):
+    def kernel(i, blocks, scratch):
         c, s = constants[dtypes[i]], per_step[i]
-        p, g = ps[i][start:stop], gs[i][start:stop]
-        m, v = ms[i][start:stop], vs[i][start:stop]
+        p, g, m, v = blocks[:4]
         d_scratch, t, u = scratch
         if decoupled_weight_decay and weight_decay != 0:
             p *= c.decay_factor                    # AdamW: shrink the parameter first
@@ -261,7 +268,7 @@ def _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
         t *= d
         v += t
         if amsgrad:
-            vmax = vmaxs[i][start:stop]
+            vmax = blocks[4]
             np.maximum(vmax, v, out=vmax)
             v = vmax
         np.sqrt(v, out=t)                          # t ← √v + ε√(1−β₂ᵗ)
@@ -270,7 +277,8 @@ def _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
         u /= t
         p += u
 
-    for_each_block([p.size for p in ps], dtypes, kernel, n_scratch=3)
+    arrays = [list(a) for a in zip(ps, gs, ms, vs, vmaxs)] if amsgrad else [list(a) for a in zip(ps, gs, ms, vs)]
+    for_each_block(arrays, kernel, n_scratch=3)
 
 
 def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
@@ -289,7 +297,7 @@ def adamw(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
     _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, amsgrad=amsgrad, beta1=beta1,
           beta2=beta2, lr=lr, weight_decay=weight_decay, eps=eps, maximize=maximize, decoupled_weight_decay=True)
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-016
+# %% ../../modules/03_optimizers/fused.ipynb #cell-f95b7883
 def measure_bandwidth(n_elements: int = 1 << 24, repeats: int = 5, dtype=np.float32) -> dict:
     """Copy and triad bandwidth in GB/s (one figure per run) over arrays of `n_elements`, on all threads.
 
@@ -299,20 +307,22 @@ def measure_bandwidth(n_elements: int = 1 << 24, repeats: int = 5, dtype=np.floa
     a, b, c = np.zeros(n, dtype), np.ones(n, dtype), np.full(n, 2.0, dtype)
     itemsize = a.itemsize
 
-    def copy_kernel(i, start, stop, scratch):
-        np.copyto(a[start:stop], b[start:stop])
+    def copy_kernel(i, blocks, scratch):
+        a_block, b_block = blocks
+        np.copyto(a_block, b_block)
 
-    def triad_kernel(i, start, stop, scratch):
+    def triad_kernel(i, blocks, scratch):
+        a_block, b_block, c_block = blocks
         (t,) = scratch
-        np.multiply(c[start:stop], 3.0, out=t)
-        np.add(b[start:stop], t, out=a[start:stop])
+        np.multiply(c_block, 3.0, out=t)
+        np.add(b_block, t, out=a_block)
 
     results = {"copy": [], "triad": []}
-    for kind, kernel, arrays, n_scratch in (("copy", copy_kernel, 2, 0), ("triad", triad_kernel, 3, 1)):
+    for kind, kernel, arrays, n_scratch in (("copy", copy_kernel, [a, b], 0), ("triad", triad_kernel, [a, b, c], 1)):
         for _ in range(_positive_int(repeats, "repeats") + 1):   # the first run warms up (page faults, caches)
             start = time.perf_counter()
-            for_each_block([n], [a.dtype], kernel, n_scratch)
+            for_each_block([arrays], kernel, n_scratch)
             seconds = time.perf_counter() - start
-            results[kind].append(arrays * n * itemsize / seconds / 1e9)
+            results[kind].append(len(arrays) * n * itemsize / seconds / 1e9)
         results[kind] = results[kind][1:]
     return results
