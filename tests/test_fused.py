@@ -1,6 +1,8 @@
 """The fast optimizer path (tinytorch.core.fused): same numbers as PyTorch and as the readable
 update, bounded scratch memory, bit-identical whatever the block size and thread count, clear
 errors on bad input."""
+import threading
+import time
 import tracemalloc
 
 import numpy as np
@@ -29,11 +31,13 @@ def adamw_step(params, grads, m, v, vmax, steps, **options):
 
 
 @pytest.fixture
-def small_blocks():
+def small_blocks(monkeypatch):
     "Blocks of 16 elements on 2 threads, so every parameter spans several blocks and both threads run."
     threads, block = fused.num_threads(), fused.block_elements()
     fused.set_num_threads(2)
     fused.set_block_elements(16)
+    monkeypatch.setattr(fused, "PARALLEL_MIN_ELEMENTS", 0)   # threads even for these tiny problems
+    monkeypatch.setattr(fused, "PARALLEL_MIN_BLOCK", 0)
     yield
     fused.set_num_threads(threads)
     fused.set_block_elements(block)
@@ -152,7 +156,7 @@ def test_float32_steps_match_torch_within_rounding(small_blocks):
 
 
 @pytest.mark.parametrize("run", ["sgd", "nesterov", "adam", "adamw_amsgrad"])
-def test_blocks_and_threads_do_not_change_a_single_bit(run):
+def test_blocks_and_threads_do_not_change_a_single_bit(run, monkeypatch):
     "Every element is updated by the same operations whichever block or thread it falls in."
     def trajectory():
         if run == "sgd":
@@ -163,6 +167,8 @@ def test_blocks_and_threads_do_not_change_a_single_bit(run):
             return fast_adam_trajectory(30, dict(lr=0.01, weight_decay=0.1), False)[0]
         return fast_adam_trajectory(30, dict(lr=0.01, amsgrad=True, maximize=True), True)[0]
 
+    monkeypatch.setattr(fused, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(fused, "PARALLEL_MIN_BLOCK", 0)
     threads, block = fused.num_threads(), fused.block_elements()
     try:
         results = []
@@ -299,3 +305,29 @@ def test_tensor_parameters_are_updated_through_their_data():
     p = Tensor(np.array([1.0, 2.0, 3.0]))
     sgd_step([p], [np.array([1.0, 1.0, 1.0])], [None], lr=0.5)
     np.testing.assert_allclose(p.data, [0.5, 1.5, 2.5])
+
+
+def threads_used(sizes):
+    "The threads that run the blocks of arrays of these sizes, with the default settings and 2 threads."
+    seen = set()
+
+    def kernel(i, blocks, scratch):
+        seen.add(threading.get_ident())
+        time.sleep(0.002)   # long enough that one thread cannot take every block before the other starts
+
+    threads = fused.num_threads()
+    fused.set_num_threads(2)
+    try:
+        fused.for_each_block([[np.empty(n, np.float32)] for n in sizes], kernel, n_scratch=1)
+    finally:
+        fused.set_num_threads(threads)
+    return len(seen)
+
+
+def test_threads_run_large_steps_and_small_ones_stay_on_one_thread():
+    block = fused.block_elements()
+    assert threads_used([8 * block]) == 2                      # one big parameter, 8 blocks
+    assert threads_used([block + block // 2] * 10) == 2        # several parameters of a block and a half
+    assert threads_used([block]) == 1                          # a single block
+    assert threads_used([fused.PARALLEL_MIN_ELEMENTS // 4] * 3) == 1   # too few numbers in all
+    assert threads_used([fused.PARALLEL_MIN_BLOCK // 2] * 100) == 1    # many small tensors
