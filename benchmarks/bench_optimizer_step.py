@@ -155,7 +155,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes and few repetitions: check that it runs")
     parser.add_argument("--repeats", type=int, default=None, help="timed steps per implementation (default 9)")
     args = parser.parse_args(argv)
-    repeats = args.repeats or (3 if args.quick else 9)
+    repeats = args.repeats or (5 if args.quick else 9)
     cases = [(1 << 16, 1), (1 << 16, 10)] if args.quick else [(1 << 20, 1), (1 << 20, 100), (1 << 24, 1), (1 << 24, 100)]
 
     load_before = os.getloadavg()
@@ -165,6 +165,7 @@ def main(argv=None) -> int:
           f"load average {load_before[0]:.1f}")
     print("ms per step: median ±spread (half the interquartile range). torch default = its for-loop on CPU.")
     print("floor = bytes the optimizer must move per step / best bandwidth measured at that size")
+    torch_bandwidth(1 << 20, 3)   # start torch's thread pool before anything is timed
     report = []
     for total, count in cases:
         run_case(total, count, repeats, report)
