@@ -29,7 +29,7 @@ def bytes_per_param(optimizer: str, itemsize: int = 4, amsgrad: bool = False) ->
         raise ValueError(f"amsgrad is an option of adam and adamw, not of {optimizer!r}")
     return (arrays[optimizer] + 2 * amsgrad) * itemsize
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-1a9c45f7
+# %% ../../modules/03_optimizers/fused.ipynb #cell-c81795b2
 def _usable_cores() -> int:
     try:
         return len(os.sched_getaffinity(0))  # respects taskset / container CPU limits
@@ -67,12 +67,12 @@ def block_elements() -> int:
 
 
 def set_block_elements(n: int) -> None:
-    "Process `n` numbers of each array at a time (a few blocks of this size fit in a core's cache)."
+    "Process `n` numbers of each array at a time (the block's arrays together should fit in the cache)."
     _config["block_elements"] = _positive_int(n, "the block size")
 
 
-def scratch_bytes_bound(n_scratch: int = 3, itemsize: int = 8) -> int:
-    "Most scratch memory one step can allocate: `n_scratch` blocks per thread (3 for Adam, 2 for SGD)."
+def scratch_bytes_bound(n_scratch: int = 3, itemsize: int = 4) -> int:
+    "Most scratch memory one step allocates: `n_scratch` blocks (3 for Adam, 2 for SGD) of `itemsize`-byte numbers per thread."
     return num_threads() * n_scratch * block_elements() * itemsize
 
 
