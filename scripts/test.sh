@@ -5,4 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --dev
 export PATH="$PWD/.venv/bin:$PATH"   # nbgrader runs `alembic` as a subprocess
+# Two pytest workers already fill both cores: BLAS threads on top of them only thrash
+# (a tiny matmul in a notebook kernel can take 100x longer on a busy machine).
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 .venv/bin/python -m pytest -n 2 "$@"

@@ -6,7 +6,7 @@ import sys
 import nbformat
 import pytest
 
-from helpers import ROOT, MODULES, graded_test_cells, hidden_test_lines, kernel_env, read_nb, solution_lines
+from helpers import ROOT, MODULES, graded_test_cells, kernel_env, read_nb, secret_lines
 from tinytorch.course.execute import execute_notebook
 from tinytorch.course.export import export_tree
 from tinytorch.course.layout import is_student_tree, list_modules
@@ -28,12 +28,7 @@ def test_tree_has_the_modules_and_nothing_else(student_tree):
 
 
 def test_no_solution_or_hidden_test_anywhere(student_tree):
-    secrets = {}
-    for module in MODULES:
-        for nb_path in module.dir.glob("*.ipynb"):
-            nb = read_nb(nb_path)
-            secrets.update({line: f"solution line of {nb_path.name}" for line in solution_lines(nb)})
-            secrets.update({line: f"hidden test line of {nb_path.name}" for line in hidden_test_lines(nb)})
+    secrets = secret_lines()
     assert len(secrets) > 20, "the source notebooks should have solutions and hidden tests to hide"
     leaks = []
     for path, text in _all_text_files(student_tree):
