@@ -235,7 +235,7 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, nesterov, w
     arrays = [[p, g, b] for p, g, b in zip(ps, gs, bufs)] if momentum != 0 else [[p, g] for p, g in zip(ps, gs)]
     for_each_block(arrays, kernel, n_scratch=2)
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-aa7c16f7
+# %% ../../modules/03_optimizers/fused.ipynb #cell-564a181e
 def _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, amsgrad, beta1, beta2,
           lr, weight_decay, eps, maximize, decoupled_weight_decay):
     _same_length(params, grads=grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs, state_steps=state_steps)
@@ -293,15 +293,15 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
 
     `exp_avgs`, `exp_avg_sqs` (and with amsgrad `max_exp_avg_sqs`) are updated in place;
     `state_steps[i]` is the number of this step for parameter i (1 on its first step)."""
-    _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, amsgrad=amsgrad, beta1=beta1,
-          beta2=beta2, lr=lr, weight_decay=weight_decay, eps=eps, maximize=maximize, decoupled_weight_decay=False)
+    _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, decoupled_weight_decay=False,
+          amsgrad=amsgrad, beta1=beta1, beta2=beta2, lr=lr, weight_decay=weight_decay, eps=eps, maximize=maximize)
 
 
 def adamw(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
           amsgrad, beta1, beta2, lr, weight_decay, eps, maximize):
     "One AdamW step on lists of arrays, in place: decoupled weight decay (p *= 1 - lr·weight_decay), then Adam."
-    _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, amsgrad=amsgrad, beta1=beta1,
-          beta2=beta2, lr=lr, weight_decay=weight_decay, eps=eps, maximize=maximize, decoupled_weight_decay=True)
+    _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, decoupled_weight_decay=True,
+          amsgrad=amsgrad, beta1=beta1, beta2=beta2, lr=lr, weight_decay=weight_decay, eps=eps, maximize=maximize)
 
 # %% ../../modules/03_optimizers/fused.ipynb #cell-f95b7883
 def measure_bandwidth(n_elements: int = 1 << 24, repeats: int = 5, dtype=np.float32) -> dict:
