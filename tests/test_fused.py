@@ -266,19 +266,24 @@ def test_state_is_one_buffer_per_parameter_for_momentum_and_none_without():
 def test_bad_input_is_refused_with_a_clear_message_and_nothing_changes():
     p = np.ones((4, 6))
     g = np.ones((4, 6))
-    with pytest.raises(ValueError, match=r"params\[0\].*not a writeable C-contiguous"):
-        sgd_step([p.T], [g.T], [None], lr=0.1)
+    with pytest.raises(ValueError, match=r"params\[0\] \(shape \(4, 3\), strides \(48, 16\)\) is not a writeable contiguous"):
+        sgd_step([p[:, ::2]], [g[:, ::2]], [None], lr=0.1)
     with pytest.raises(ValueError, match=r"grads has 2 entries but there are 1 params"):
         sgd_step([p], [g, g], [None], lr=0.1)
-    with pytest.raises(ValueError, match=r"grads\[0\] has 5 elements but params\[0\] has 24"):
+    with pytest.raises(ValueError, match=r"grads\[0\] has shape \(5,\) but params\[0\] has shape \(4, 6\)"):
         sgd_step([p], [np.ones(5)], [None], lr=0.1)
+    with pytest.raises(ValueError, match=r"grads\[0\] has shape \(6, 4\) but params\[0\] has shape \(4, 6\)"):
+        sgd_step([p], [np.ones((6, 4))], [None], lr=0.1)
     with pytest.raises(TypeError, match=r"params\[0\] has dtype int64"):
         sgd_step([np.ones(3, np.int64)], [np.ones(3)], [None], lr=0.1)
     with pytest.raises(TypeError, match=r"grads\[0\] must be a NumPy array or a Tensor, got list"):
         sgd_step([p], [[1.0] * 24], [None], lr=0.1)
-    with pytest.raises(ValueError, match=r"exp_avg_sqs\[0\] has 3 elements but params\[0\] has 24"):
+    with pytest.raises(ValueError, match=r"exp_avg_sqs\[0\] has shape \(3,\) but params\[0\] has shape \(4, 6\)"):
         adam_step([p], [g], [np.zeros_like(p)], [np.zeros(3)], [], [1])
-    readonly = np.ones(24)
+    with pytest.raises(ValueError, match=r"exp_avgs\[0\] \(strides \(8, 32\)\) is not a writeable array laid out in "
+                                         r"memory like params\[0\] \(strides \(48, 8\)\)"):
+        adam_step([p], [g], [np.asfortranarray(np.zeros_like(p))], [np.zeros_like(p)], [], [1])
+    readonly = np.ones((4, 6))
     readonly.flags.writeable = False
     with pytest.raises(ValueError, match=r"exp_avgs\[0\].*not a writeable"):
         adam_step([p], [g], [readonly], [np.zeros_like(p)], [], [1])
@@ -331,3 +336,20 @@ def test_threads_run_large_steps_and_small_ones_stay_on_one_thread():
     assert threads_used([block]) == 1                          # a single block
     assert threads_used([fused.PARALLEL_MIN_ELEMENTS // 4] * 3) == 1   # too few numbers in all
     assert threads_used([fused.PARALLEL_MIN_BLOCK // 2] * 100) == 1    # many small tensors
+
+
+def test_fortran_ordered_parameters_are_updated_in_place_like_c_ordered_ones(small_blocks):
+    "A transposed matrix is contiguous in Fortran order: its blocks are views too, whatever the gradient's layout."
+    rng = np.random.default_rng(5)
+    c_param, grad = rng.standard_normal((9, 7)), rng.standard_normal((9, 7))
+    f_param, start = np.asfortranarray(c_param), c_param.copy()
+    state = {layout: ([np.zeros_like(p)], [np.zeros_like(p)], [None]) for layout, p in (("C", c_param), ("F", f_param))}
+    for step in (1, 2, 3):
+        for layout, p in (("C", c_param), ("F", f_param)):
+            m, v, buf = state[layout]
+            adamw_step([p], [grad], m, v, [], [step], lr=0.1)
+            sgd_step([p], [np.asfortranarray(grad) if layout == "C" else grad], buf, lr=0.1, momentum=0.9)
+    assert f_param.flags.f_contiguous and not f_param.flags.c_contiguous
+    assert state["F"][2][0].flags.f_contiguous   # the new momentum buffer takes the parameter's layout
+    np.testing.assert_array_equal(f_param, c_param)
+    assert np.all(c_param != start)   # both were really updated, in place

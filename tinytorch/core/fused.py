@@ -129,25 +129,19 @@ def for_each_block(arrays, kernel, n_scratch: int) -> None:
         for f in futures:   # wait for every helper before returning (or re-raising its error)
             f.result()
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-0b07ddf8
-def _array(x, what: str, i: int) -> np.ndarray:
-    a = x if isinstance(x, np.ndarray) else getattr(x, "data", None)
+# %% ../../modules/03_optimizers/fused.ipynb #cell-e645f019
+def _float_array(x, what: str, i: int) -> np.ndarray:
+    a = x if type(x) is np.ndarray else getattr(x, "data", x)   # a Tensor's numbers are its .data
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{what}[{i}] must be a NumPy array or a Tensor, got {type(x).__name__}")
+    if a.dtype.kind != "f":
+        raise TypeError(f"{what}[{i}] has dtype {a.dtype}; the fast path updates floating-point arrays only")
     return a
 
 
-def _flat_view(x, what: str, i: int, *, updated: bool) -> np.ndarray:
-    "A 1-d view of x's numbers; arrays updated in place must be writeable, contiguous floats."
-    a = x if type(x) is np.ndarray else _array(x, what, i)
-    if a.dtype.kind != "f":
-        raise TypeError(f"{what}[{i}] has dtype {a.dtype}; the fast path updates floating-point arrays only")
-    if updated and not (a.flags.c_contiguous and a.flags.writeable):
-        raise ValueError(f"{what}[{i}] (shape {a.shape}, strides {a.strides}) is not a writeable C-contiguous "
-                         "array, so it cannot be updated in place block by block; use the default path "
-                         "(foreach=False, fused=False) or np.ascontiguousarray")
-    # A view for contiguous arrays; a copy only for a read-only, non-contiguous gradient.
-    return a if a.ndim == 1 else a.reshape(-1)
+def _flat(a: np.ndarray, order: str) -> np.ndarray:
+    "The numbers of `a` as a 1-d array in `order` ('C' or 'F'): a view when `a` is contiguous in that order."
+    return a if a.ndim == 1 else a.ravel(order)
 
 
 def _same_length(params, **lists) -> None:
@@ -157,22 +151,39 @@ def _same_length(params, **lists) -> None:
 
 
 def _flat_params_and_grads(params, grads):
-    ps = [_flat_view(p, "params", i, updated=True) for i, p in enumerate(params)]
-    gs = [_flat_view(g, "grads", i, updated=False) for i, g in enumerate(grads)]
-    for i, (p, g) in enumerate(zip(ps, gs)):
-        if g.size != p.size:
-            raise ValueError(f"grads[{i}] has {g.size} elements but params[{i}] has {p.size}")
-    return ps, gs
+    "Flat views of the parameters, their gradients flattened in the same order, and each parameter's order."
+    ps, gs, orders = [], [], []
+    for i, (param, grad) in enumerate(zip(params, grads)):
+        p, g = _float_array(param, "params", i), _float_array(grad, "grads", i)
+        flags = p.flags
+        if not flags.writeable or not (flags.c_contiguous or flags.f_contiguous):
+            raise ValueError(f"params[{i}] (shape {p.shape}, strides {p.strides}) is not a writeable contiguous "
+                             "array, so it cannot be updated in place block by block; use the default path "
+                             "(foreach=False, fused=False) or np.ascontiguousarray")
+        if g.shape != p.shape:
+            raise ValueError(f"grads[{i}] has shape {g.shape} but params[{i}] has shape {p.shape}")
+        order = "C" if flags.c_contiguous else "F"
+        ps.append(_flat(p, order))
+        gs.append(_flat(g, order))
+        orders.append(order)
+    return ps, gs, orders
 
 
-def _flat_states(states, name: str, ps):
-    flat = [_flat_view(s, name, i, updated=True) for i, s in enumerate(states)]
-    for i, (s, p) in enumerate(zip(flat, ps)):
-        if s.size != p.size:
-            raise ValueError(f"{name}[{i}] has {s.size} elements but params[{i}] has {p.size}")
+def _flat_states(states, name: str, params, orders):
+    "Flat views of state arrays, each checked against its parameter: same shape, same memory layout."
+    flat = []
+    for i, (state, order) in enumerate(zip(states, orders)):
+        s, p = _float_array(state, name, i), _float_array(params[i], "params", i)
+        if s.shape != p.shape:
+            raise ValueError(f"{name}[{i}] has shape {s.shape} but params[{i}] has shape {p.shape}")
+        contiguous = s.flags.c_contiguous if order == "C" else s.flags.f_contiguous
+        if not (contiguous and s.flags.writeable):
+            raise ValueError(f"{name}[{i}] (strides {s.strides}) is not a writeable array laid out in memory like "
+                             f"params[{i}] (strides {p.strides}), so it cannot be updated in place block by block")
+        flat.append(_flat(s, order))
     return flat
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-727f92ae
+# %% ../../modules/03_optimizers/fused.ipynb #cell-6eb1b989
 def _constants(dtype, **values) -> SimpleNamespace:
     "Each value as a 0-d array of `dtype`, converted once per step instead of once per ufunc call."
     return SimpleNamespace(**{name: np.array(value, dtype) for name, value in values.items()})
@@ -196,14 +207,14 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, nesterov, w
     is replaced by a new buffer; existing buffers are updated in place.
     """
     _same_length(params, grads=grads, momentum_buffers=momentum_buffers)
-    ps, gs = _flat_params_and_grads(params, grads)
+    ps, gs, orders = _flat_params_and_grads(params, grads)
     first_step = [False] * len(ps)
     if momentum != 0:
         for i, buf in enumerate(momentum_buffers):
-            if buf is None:   # PyTorch: the first buffer is the direction itself
-                momentum_buffers[i] = np.empty_like(_array(params[i], "params", i))
+            if buf is None:   # PyTorch: the first buffer is the direction itself (filled by the kernel)
+                momentum_buffers[i] = np.empty_like(_float_array(params[i], "params", i))   # same layout
                 first_step[i] = True
-        bufs = _flat_states(momentum_buffers, "momentum_buffers", ps)
+        bufs = _flat_states(momentum_buffers, "momentum_buffers", params, orders)
     dtypes = [p.dtype for p in ps]
     constants = {dtype: _constants(dtype, weight_decay=weight_decay, momentum=momentum,
                                    one_minus_dampening=1 - dampening, minus_lr=-lr) for dtype in set(dtypes)}
@@ -235,16 +246,16 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, nesterov, w
     arrays = [[p, g, b] for p, g, b in zip(ps, gs, bufs)] if momentum != 0 else [[p, g] for p, g in zip(ps, gs)]
     for_each_block(arrays, kernel, n_scratch=2)
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-564a181e
+# %% ../../modules/03_optimizers/fused.ipynb #cell-af5a6ed9
 def _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, amsgrad, beta1, beta2,
           lr, weight_decay, eps, maximize, decoupled_weight_decay):
     _same_length(params, grads=grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs, state_steps=state_steps)
     if amsgrad:
         _same_length(params, max_exp_avg_sqs=max_exp_avg_sqs)
-    ps, gs = _flat_params_and_grads(params, grads)
-    ms = _flat_states(exp_avgs, "exp_avgs", ps)
-    vs = _flat_states(exp_avg_sqs, "exp_avg_sqs", ps)
-    vmaxs = _flat_states(max_exp_avg_sqs, "max_exp_avg_sqs", ps) if amsgrad else None
+    ps, gs, orders = _flat_params_and_grads(params, grads)
+    ms = _flat_states(exp_avgs, "exp_avgs", params, orders)
+    vs = _flat_states(exp_avg_sqs, "exp_avg_sqs", params, orders)
+    vmaxs = _flat_states(max_exp_avg_sqs, "max_exp_avg_sqs", params, orders) if amsgrad else None
     dtypes = [p.dtype for p in ps]
     constants = {dtype: _constants(dtype, one_minus_beta1=1 - beta1, beta2=beta2, one_minus_beta2=1 - beta2,
                                    weight_decay=weight_decay, decay_factor=1 - lr * weight_decay)
