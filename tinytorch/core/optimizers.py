@@ -11,7 +11,6 @@ from collections import defaultdict
 import numpy as np
 
 from .tensor import Tensor, memory_bytes
-from . import fused as fast_path
 
 # %% ../../modules/03_optimizers/optimizers.ipynb #cell-008
 def _check_hyperparameter(name: str, value, low=0.0, high=None):
@@ -257,7 +256,11 @@ def _select_update_rule(readable, foreach, fused):
             raise ValueError(f"{name} must be None, False or True, got {flag!r}")
     if foreach and fused:
         raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-    return getattr(fast_path, readable.__name__) if foreach or fused else readable
+    if not (foreach or fused):
+        return readable
+    # Imported only when asked for: module 03's own code never depends on the fast path.
+    from tinytorch.core import fused as fast_path
+    return getattr(fast_path, readable.__name__)
 
 
 class SGD(Optimizer):
