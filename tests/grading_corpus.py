@@ -24,7 +24,7 @@ def load_case(path: Path) -> dict:
 
 def cases(kind: str) -> list[dict]:
     folder = CORPUS if kind == "cheating" else CORPUS / kind
-    return [load_case(p) for p in sorted(folder.glob("*.py"))]
+    return [load_case(p) for p in sorted(folder.glob("*.py")) if p.name != "conftest.py"]
 
 
 def apply_case(nb, case: dict):

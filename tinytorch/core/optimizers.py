@@ -4,13 +4,13 @@
 __all__ = ['Optimizer', 'sgd', 'SGD', 'adam', 'Adam', 'adamw', 'AdamW', 'rmsprop', 'RMSprop', 'adagrad', 'Adagrad', 'lion',
            'Lion', 'state_memory_bytes', 'expected_state_memory_bytes']
 
-# %% ../../modules/03_optimizers/optimizers.ipynb #cell-002
+# %% ../../modules/03_optimizers/optimizers.ipynb #cell-74fe8156
 import math
 from collections import defaultdict
 
 import numpy as np
 
-from .tensor import Tensor, memory_bytes
+from .tensor import Tensor
 
 # %% ../../modules/03_optimizers/optimizers.ipynb #cell-008
 def _check_hyperparameter(name: str, value, low=0.0, high=None):
@@ -82,7 +82,7 @@ class Optimizer:
         than a floating-point Tensor; ValueError for no parameters, a parameter listed twice,
         a parameter already in another group, or a hyperparameter `defaults` doesn't know
         (a typo like 'learning_rate' must not be ignored silently). Validate the finished
-        group with `self._check_hyperparameters(group)`.
+        group with `self._check_hyperparameters`.
         Compare parameters by identity (`id(p)`), never with `==`."""
         ### BEGIN SOLUTION
         if not isinstance(param_group, dict):
@@ -122,7 +122,7 @@ class Optimizer:
     def _params_with_grad(self, group) -> list:
         """The parameters of `group` that have a gradient (`p.grad is not None`), in order.
 
-        Check each one with `_check_grad(p, position)` (position: its index in the group)."""
+        Check each one with `_check_grad`, giving its position (its index in the group)."""
         ### BEGIN SOLUTION
         params = []
         for position, p in enumerate(group["params"]):
@@ -381,8 +381,7 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         self.update_rule([p.data for p in params], [p.grad.data for p in params], exp_avgs, exp_avg_sqs,
                          max_exp_avg_sqs, state_steps, amsgrad=group["amsgrad"], beta1=beta1, beta2=beta2,
-                         lr=group["lr"], weight_decay=group["weight_decay"], eps=group["eps"],
-                         maximize=group["maximize"])
+                         lr=group["lr"], weight_decay=group["weight_decay"], eps=group["eps"], maximize=group["maximize"])
         ### END SOLUTION
 
 # %% ../../modules/03_optimizers/optimizers.ipynb #adamw
@@ -408,7 +407,7 @@ class AdamW(Adam):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
                          foreach=foreach, fused=fused)
 
-# %% ../../modules/03_optimizers/optimizers.ipynb #cell-045
+# %% ../../modules/03_optimizers/optimizers.ipynb #cell-ecfc15bc
 def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, *,
             lr, alpha, eps, weight_decay, momentum, centered, maximize):
     "One RMSprop step on lists of NumPy arrays, in place (`grad_avgs` used only if centered, `momentum_buffers` only with momentum)."
@@ -524,7 +523,8 @@ def lion(params, grads, exp_avgs, *, lr, beta1, beta2, weight_decay, maximize):
         grad = -grads[i] if maximize else grads[i]
         exp_avg = exp_avgs[i]
         if weight_decay != 0:
-            param *= 1 - lr * weight_decay                            # decoupled, as AdamW
+            # decoupled, as AdamW
+            param *= 1 - lr * weight_decay
         param -= lr * np.sign(beta1 * exp_avg + (1 - beta1) * grad)  # the sign of the interpolation
         exp_avg *= beta2                                              # the momentum uses the other beta
         exp_avg += (1 - beta2) * grad
@@ -556,7 +556,7 @@ class Lion(Optimizer):
         lion([p.data for p in params], [p.grad.data for p in params], [self.state[p]["exp_avg"] for p in params],
              lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"], maximize=group["maximize"])
 
-# %% ../../modules/03_optimizers/optimizers.ipynb #cell-049
+# %% ../../modules/03_optimizers/optimizers.ipynb #cell-f112af85
 def state_memory_bytes(optimizer) -> int:
     "Bytes of optimizer state, measured: the sum of `nbytes` of every array in `optimizer.state`."
     return sum(value.nbytes for p_state in optimizer.state.values() for value in p_state.values()
@@ -565,5 +565,5 @@ def state_memory_bytes(optimizer) -> int:
 
 def expected_state_memory_bytes(optimizer) -> int:
     "What `state_memory_bytes` should be once every parameter has stepped: state buffers × parameter bytes, per group."
-    return sum(len(optimizer._state_buffers(group)) * memory_bytes(p.data.size, p.data.dtype)
+    return sum(len(optimizer._state_buffers(group)) * p.data.size * p.data.dtype.itemsize
                for group in optimizer.param_groups for p in group["params"])
