@@ -13,7 +13,8 @@ triad, with NumPy blocks and with torch), the floor that implies for each optimi
 move per step / bandwidth), and prints the ratios the fast path is held to: no slower than torch's
 default and foreach paths, and within 2x of torch's fused path.
 
-Timings on a shared machine are noisy. Within each repetition every implementation is timed once,
+Timings on a shared machine are noisy (`--threads 1` is steadier there: a thread waiting for a
+core that someone else holds stalls the other one, in torch's OpenMP loops as in our blocks). Within each repetition every implementation is timed once,
 in a rotating order, so a burst of load from elsewhere hits all of them alike; the tables show the
 median of the repetitions and, for each figure, its spread (half the interquartile range, in %
 of the median), and the summary reports the load average before and after the run.
@@ -154,7 +155,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes and few repetitions: check that it runs")
     parser.add_argument("--repeats", type=int, default=None, help="timed steps per implementation (default 9)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for tinytorch's fast path and for torch (default: every usable core); "
+                             "1 gives steadier figures on a busy machine")
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        fused.set_num_threads(args.threads)
+        torch.set_num_threads(args.threads)
     repeats = args.repeats or (5 if args.quick else 9)
     cases = [(1 << 16, 1), (1 << 16, 10)] if args.quick else [(1 << 20, 1), (1 << 20, 100), (1 << 24, 1), (1 << 24, 100)]
 

@@ -289,6 +289,10 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_changes():
         adam_step([p], [g], [readonly], [np.zeros_like(p)], [], [1])
     with pytest.raises(ValueError, match=r"state_steps\[0\] must be the number of this step \(1 or more\), got 0"):
         adam_step([p], [g], [np.zeros_like(p)], [np.zeros_like(p)], [], [0])
+    buffers = [None, np.asfortranarray(np.zeros((4, 6)))]
+    with pytest.raises(ValueError, match=r"momentum_buffers\[1\] .* is not a writeable array laid out in memory like params\[1\]"):
+        sgd_step([p, np.ones((4, 6))], [g, g], buffers, lr=0.1, momentum=0.9)
+    assert buffers[0] is None   # no half-made state left behind
     np.testing.assert_array_equal(p, np.ones((4, 6)))   # every refusal came before any update
     for bad in (0, -2, 1.5, True):
         with pytest.raises(ValueError, match=repr(bad).replace(".", r"\.")):

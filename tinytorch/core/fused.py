@@ -183,7 +183,7 @@ def _flat_states(states, name: str, params, orders):
         flat.append(_flat(s, order))
     return flat
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-6eb1b989
+# %% ../../modules/03_optimizers/fused.ipynb #cell-1721c96c
 def _constants(dtype, **values) -> SimpleNamespace:
     "Each value as a 0-d array of `dtype`, converted once per step instead of once per ufunc call."
     return SimpleNamespace(**{name: np.array(value, dtype) for name, value in values.items()})
@@ -208,13 +208,15 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, nesterov, w
     """
     _same_length(params, grads=grads, momentum_buffers=momentum_buffers)
     ps, gs, orders = _flat_params_and_grads(params, grads)
-    first_step = [False] * len(ps)
+    first_step = [momentum != 0 and buf is None for buf in momentum_buffers]
     if momentum != 0:
-        for i, buf in enumerate(momentum_buffers):
-            if buf is None:   # PyTorch: the first buffer is the direction itself (filled by the kernel)
-                momentum_buffers[i] = np.empty_like(_float_array(params[i], "params", i))   # same layout
-                first_step[i] = True
-        bufs = _flat_states(momentum_buffers, "momentum_buffers", params, orders)
+        # PyTorch: a parameter's first buffer is its direction itself; the kernel fills the new buffers.
+        buffers = [np.empty_like(_float_array(params[i], "params", i)) if first else buf   # the param's layout
+                   for i, (first, buf) in enumerate(zip(first_step, momentum_buffers))]
+        bufs = _flat_states(buffers, "momentum_buffers", params, orders)
+        for i, first in enumerate(first_step):   # only now, when every input has been checked
+            if first:
+                momentum_buffers[i] = buffers[i]
     dtypes = [p.dtype for p in ps]
     constants = {dtype: _constants(dtype, weight_decay=weight_decay, momentum=momentum,
                                    one_minus_dampening=1 - dampening, minus_lr=-lr) for dtype in set(dtypes)}
