@@ -127,6 +127,14 @@ def test_a_mismatched_state_dict_is_refused_and_nothing_changes(mutate, message)
             assert np.array_equal(after["state"][position][key], value)
 
 
+def test_extra_group_keys_written_by_a_scheduler_are_carried_over():
+    _, opt = run(ALL["Adam"], steps=3)
+    opt.param_groups[0]["initial_lr"] = 0.5  # what an lr scheduler records
+    fresh = Adam(make_params())
+    fresh.load_state_dict(opt.state_dict())
+    assert fresh.param_groups[0]["initial_lr"] == 0.5 and fresh.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+
+
 def test_a_state_dict_from_another_optimizer_is_refused():
     _, adam = run(ALL["Adam"], steps=3)
     with pytest.raises(ValueError, match="another kind of optimizer"):

@@ -188,9 +188,11 @@ class Optimizer:
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"parameter group {i} of the loaded state dict has {len(saved['params'])} "
                                  f"parameters, this {name}'s group {i} has {len(group['params'])}")
-            if set(saved) - {"params"} != set(self.defaults):
+            # Every hyperparameter of this optimizer must be there; extra keys (a scheduler's
+            # 'initial_lr') are carried over, as torch does.
+            if not set(self.defaults) <= set(saved) - {"params"}:
                 raise ValueError(f"parameter group {i} of the loaded state dict has hyperparameters "
-                                 f"{sorted(set(saved) - {'params'})}, but a {name} has {sorted(self.defaults)}: "
+                                 f"{sorted(set(saved) - {'params'})}, but a {name} needs {sorted(self.defaults)}: "
                                  "was it saved by another kind of optimizer?")
             new_group = {"params": group["params"], **{k: v for k, v in saved.items() if k != "params"}}
             self._check_hyperparameters(new_group)

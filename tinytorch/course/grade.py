@@ -72,8 +72,12 @@ class Assignment:
     course: Path
     expected: list                      # [ExpectedNotebook]
     source_hash: str
-    reference: Path                     # folder whose `tinytorch` is the reference without this module
-    withheld: list = field(default_factory=list)
+    reference: Path                     # folder of the per-notebook reference copies (see `prepare`)
+    withheld: list = field(default_factory=list)   # every package module this module's notebooks export
+
+    def reference_for(self, notebook: str) -> Path:
+        "The folder whose `tinytorch` is the reference without what `notebook` exports."
+        return self.reference / notebook
 
     @property
     def id(self) -> str:
@@ -128,7 +132,11 @@ def prepare(root, module: Module, course_dir) -> Assignment:
     withheld = sorted({m for nb in expected for m in exported_modules(nb.source)})
     reference = course / ".tinytorch" / "reference" / module.id
     package = root / "tinytorch" if (root / "tinytorch" / "__init__.py").is_file() else Path(__import__("tinytorch").__file__).parent
-    build_reference_copy(package, reference, withheld, module.id)
+    # One reference copy per notebook, withholding only what that notebook exports: in module 02,
+    # nn.ipynb is graded on the reference autograd (a bug in autograd.ipynb must not fail it),
+    # while autograd.ipynb can't import the reference autograd, not even through the reference nn.
+    for nb in expected:
+        build_reference_copy(package, reference / nb.name, exported_modules(nb.source), module.id)
     _write_kernelspec(course)
     return Assignment(module, course, expected, source_hash, reference, withheld)
 
@@ -146,7 +154,7 @@ def kernel_config(root, assignment: Assignment, options: GradeOptions) -> dict:
     root, course = Path(root).resolve(), assignment.course
     package = root / "tinytorch"
     return {
-        "reference_path": str(assignment.reference),
+        "reference_paths": {nb.name: str(assignment.reference_for(nb.name)) for nb in assignment.expected},
         "allow": [str(assignment.reference), str(Path(KERNEL_SCRIPT).resolve())],
         "deny": [str(root), str(course)],
         "hard_deny": [str(package / "core"), str(course / "gradebook.db"), str(course / "source")],
@@ -311,7 +319,7 @@ class WorkerPool:
         students = sorted(jobs)
         count = max(1, min(self.options.workers, len(students)))
         shares = [students[i::count] for i in range(count)]
-        running, pending, current, restarts = {}, {}, {}, 0
+        running, pending, current, restarts, started_any = {}, {}, {}, 0, set()
         for i, share in enumerate(shares):
             pending[i] = list(share)
             running[i] = self._start(i, {s: dict(jobs[s]) for s in share})
@@ -327,6 +335,7 @@ class WorkerPool:
             folder, proc = running.get(index, (None, None))
             if kind == "START":
                 current[index] = (payload["student"], time.monotonic())
+                started_any.add(index)
             elif kind == "RESULT":
                 pending[index].remove(payload["student"])
                 current.pop(index, None)
@@ -340,7 +349,15 @@ class WorkerPool:
                                "seconds": round(time.monotonic() - stuck[1], 2), "log": f"worker exit {payload}",
                                "notes": [f"grading stopped after {self.student_timeout:g} s or crashed; "
                                          "every test of this submission scores 0"]}, None)
-                if pending[index]:
+                if pending[index] and index not in started_any:
+                    # The worker died before it began grading anyone: no submission caused that, and
+                    # starting another would die the same way. Report it instead of looping forever.
+                    for student in pending.pop(index):
+                        on_result({"student": student, "status": "failed", "cells": {}, "zeroed": {}, "attempts": 0,
+                                   "seconds": 0.0, "log": f"worker exit {payload}",
+                                   "notes": ["the grading worker failed before grading this submission "
+                                             "(an instructor-side problem); every test scores 0 until it is graded again"]}, None)
+                elif pending[index]:
                     restarts += 1
                     new_index = len(shares) + restarts
                     pending[new_index] = pending.pop(index)

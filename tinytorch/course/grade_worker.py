@@ -21,7 +21,17 @@ from pathlib import Path
 
 import nbformat
 
-from .grading_kernel import CONFIG_ENV
+from nbgrader.preprocessors import Execute
+
+from .grading_kernel import CONFIG_ENV, NOTEBOOK_ENV
+
+
+class NotebookAwareExecute(Execute):
+    "nbgrader's Execute, telling the kernel it starts which notebook it runs (to pick its reference copy)."
+
+    def preprocess(self, nb, resources, *args, **kwargs):
+        os.environ[NOTEBOOK_ENV] = resources.get("unique_key", "")  # the kernel inherits os.environ
+        return super().preprocess(nb, resources, *args, **kwargs)
 
 KILLED = ("The autograder did not run this cell: when it was graded, it stopped the Python kernel "
           "(os._exit, a crash, or running past the time limit and ignoring the interrupt). "
@@ -97,6 +107,9 @@ class Worker:
         self.assignment = job["assignment"]
         config = PyFileConfigLoader("nbgrader_config.py", path=str(self.course)).load_config()
         config.CourseDirectory.root = str(self.course)
+        from nbgrader.converters import Autograde
+        preprocessors = Autograde.class_traits()["autograde_preprocessors"].default()
+        config.Autograde.autograde_preprocessors = [NotebookAwareExecute if p is Execute else p for p in preprocessors]
         self.api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
         self.db_url = f"sqlite:///{self.course / 'gradebook.db'}"
         (self.course / "events").mkdir(exist_ok=True)

@@ -35,6 +35,7 @@ import threading
 import time
 
 CONFIG_ENV = "TINYTORCH_GRADER_CONFIG"
+NOTEBOOK_ENV = "TINYTORCH_GRADED_NOTEBOOK"  # set by the worker to the name of the notebook being run
 # Modules whose functions tests rely on; learner code must not be able to replace them.
 GUARDED_MODULES = ("numpy", "numpy.testing", "numpy.linalg", "math", "operator", "builtins")
 # NumPy helpers that become strict (numeric arrays only) while a test cell runs.
@@ -445,7 +446,8 @@ def main(argv):
     apply_limits(cfg)
     script_dir = os.path.dirname(os.path.realpath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != script_dir]
-    shadow = cfg.get("reference_path")
+    # The reference copy made for this notebook; a notebook without one gets no reference package at all.
+    shadow = cfg.get("reference_paths", {}).get(os.environ.get(NOTEBOOK_ENV, ""))
     if shadow:
         sys.path.insert(0, shadow)
     for name in list(sys.modules):
