@@ -249,12 +249,34 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, nesterov, w
     ### END SOLUTION
 
 
-class SGD(Optimizer):
-    "Stochastic gradient descent with optional momentum (heavy ball or Nesterov), dampening, weight decay and maximize."
+def _select_update_rule(readable, foreach, fused):
+    """The functional core an optimizer calls: `readable` (the one in this notebook), or the fast
+    path of the same name in `tinytorch.core.fused` when `foreach` or `fused` is True. The flags are
+    torch.optim's; tinytorch has one fast path (see fused.ipynb), which either flag selects."""
+    for name, flag in (("foreach", foreach), ("fused", fused)):
+        if flag not in (None, False, True):
+            raise ValueError(f"{name} must be None, False or True, got {flag!r}")
+    if foreach and fused:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if not (foreach or fused):
+        return readable
+    # Imported only when asked for: module 03's own code never depends on the fast path.
+    from tinytorch.core import fused as fast_path
+    return getattr(fast_path, readable.__name__)
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False):
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum (heavy ball or Nesterov), dampening, weight decay and maximize.
+
+    `foreach=True` or `fused=True` computes the same step with the fast path of fused.ipynb."""
+
+    update_rule = staticmethod(sgd)   # the functional core; the flags may choose the fast one
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
+                 foreach=None, fused=None):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+        self.update_rule = _select_update_rule(type(self).update_rule, foreach, fused)
 
     def _check_hyperparameters(self, h):
         _check_hyperparameter("learning rate", h["lr"])
@@ -270,14 +292,15 @@ class SGD(Optimizer):
 
     def _step_group(self, group):
         """Collect the parameters with a gradient (`self._params_with_grad`) and their momentum
-        buffers (`self.state[p].get('momentum_buffer')`, None if there is none yet), call `sgd`
-        with the group's hyperparameters, then store the buffers in `self.state` (with momentum only)."""
+        buffers (`self.state[p].get('momentum_buffer')`, None if there is none yet), call
+        `self.update_rule` (your `sgd`, or the fast path) with the group's hyperparameters,
+        then store the buffers in `self.state` (with momentum only)."""
         ### BEGIN SOLUTION
         params = self._params_with_grad(group)
         buffers = [self.state[p].get("momentum_buffer") for p in params] if group["momentum"] != 0 else [None] * len(params)
-        sgd([p.data for p in params], [p.grad.data for p in params], buffers,
-            lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
-            nesterov=group["nesterov"], weight_decay=group["weight_decay"], maximize=group["maximize"])
+        self.update_rule([p.data for p in params], [p.grad.data for p in params], buffers,
+                         lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
+                         nesterov=group["nesterov"], weight_decay=group["weight_decay"], maximize=group["maximize"])
         if group["momentum"] != 0:
             for p, buf in zip(params, buffers):
                 self.state[p]["momentum_buffer"] = buf
@@ -310,13 +333,17 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
 
 
 class Adam(Optimizer):
-    "Adam (Kingma and Ba, 2015) with L2 weight decay, AMSGrad and maximize, as torch.optim.Adam."
+    """Adam (Kingma and Ba, 2015) with L2 weight decay, AMSGrad and maximize, as torch.optim.Adam.
 
-    update_rule = staticmethod(adam)   # AdamW swaps in its own core
+    `foreach=True` or `fused=True` computes the same step with the fast path of fused.ipynb."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False):
+    update_rule = staticmethod(adam)   # AdamW swaps in its own core; the flags may choose the fast one
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False,
+                 foreach=None, fused=None):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize))
+        self.update_rule = _select_update_rule(type(self).update_rule, foreach, fused)
 
     def _check_hyperparameters(self, h):
         _check_hyperparameter("learning rate", h["lr"])
@@ -377,8 +404,10 @@ class AdamW(Adam):
 
     update_rule = staticmethod(adamw)
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *, maximize=False):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *, maximize=False,
+                 foreach=None, fused=None):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                         foreach=foreach, fused=fused)
 
 # %% ../../modules/03_optimizers/optimizers.ipynb #cell-ecfc15bc
 def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, *,
