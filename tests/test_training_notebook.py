@@ -15,6 +15,7 @@ import torch
 from torch.optim import lr_scheduler as torch_sched
 
 from helpers import ROOT, read_nb
+from torch_training import torch_accumulated_step, torch_copy
 from tinytorch.course.notebooks import BEGIN_HIDDEN, END_HIDDEN, cells_by_grade_id, marked_regions
 
 pytestmark = pytest.mark.torch
@@ -89,26 +90,13 @@ def test_stored_training_trajectory_is_torchs():
     X = torch.from_numpy(rng.standard_normal((case["n"], case["sizes"][0])))
     y = torch.from_numpy(rng.integers(0, case["sizes"][-1], size=case["n"]))
     ours = make_mlp(case["sizes"], seed=case["model_seed"], dtype="float64")
-    layers = [l for _, l in ours.named_children() if hasattr(l, "weight")]
-    linears = [torch.nn.Linear(l.in_features, l.out_features).double() for l in layers]
-    with torch.no_grad():
-        for linear, layer in zip(linears, layers):
-            linear.weight.copy_(torch.from_numpy(layer.weight.data))
-            linear.bias.copy_(torch.from_numpy(layer.bias.data))
-    model = torch.nn.Sequential(linears[0], torch.nn.ReLU(), linears[1])
+    model = torch_copy(ours)
     optimizer = torch.optim.AdamW(model.parameters(), lr=case["lr"])
     losses, clipped = [], 0
     for _ in range(case["steps"]):
         rows = np.split(rng.permutation(case["n"])[:sum(case["parts"])], np.cumsum(case["parts"])[:-1])
-        n = sum(len(r) for r in rows)
-        optimizer.zero_grad()
-        total = 0.0
-        for r in rows:
-            loss = torch.nn.functional.cross_entropy(model(X[r]), y[r])
-            (loss * (len(r) / n)).backward()
-            total += loss.item() * len(r)
-        clipped += torch.nn.utils.clip_grad_norm_(model.parameters(), case["max_grad_norm"]).item() > case["max_grad_norm"]
-        optimizer.step()
-        losses.append(total / n)
+        loss, norm = torch_accumulated_step(model, optimizer, X, y, rows, case["max_grad_norm"])
+        clipped += norm > case["max_grad_norm"]
+        losses.append(loss)
     assert np.max(np.abs(np.array(losses) - case["losses"])) <= 1e-12
     assert 5 <= clipped <= 25, "the stored case should exercise clipping on some steps, not all"

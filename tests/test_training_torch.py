@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 from tinytorch.core import optimizers as tto
 from tinytorch.core import training as tt
 from tinytorch.core.nn import CrossEntropyLoss
+from torch_training import torch_accumulated_step, torch_copy
 
 pytestmark = pytest.mark.torch
 TOL = 1e-8
@@ -22,21 +23,6 @@ threadpool_limits(1)
 @pytest.fixture(scope="module")
 def digits():
     return tt.load_digits_split(seed=0, dtype="float64")
-
-
-def torch_copy(model):
-    "A torch Sequential with the tinytorch MLP's layers and weights (float64)."
-    layers = []
-    for name, layer in [(n, l) for n, l in model.named_children()]:
-        if hasattr(layer, "weight"):
-            linear = torch.nn.Linear(layer.in_features, layer.out_features).double()
-            with torch.no_grad():
-                linear.weight.copy_(torch.from_numpy(layer.weight.data))
-                linear.bias.copy_(torch.from_numpy(layer.bias.data))
-            layers.append(linear)
-        else:
-            layers.append(torch.nn.ReLU())
-    return torch.nn.Sequential(*layers)
 
 
 def batch_order(n, batch_size, seed, epochs):
@@ -57,20 +43,10 @@ def torch_losses(model, X, y, batches, optimizer, scheduler=None, accumulation=1
     epochs = [batches[i:i + batches_per_epoch] for i in range(0, len(batches), batches_per_epoch)]
     for epoch in epochs:   # accumulation groups never cross an epoch
         for start in range(0, len(epoch), accumulation):
-            group = epoch[start:start + accumulation]
-            n = sum(len(b) for b in group)
-            optimizer.zero_grad()
-            total = 0.0
-            for rows in group:
-                loss = torch.nn.functional.cross_entropy(model(X[rows]), y[rows])
-                (loss * (len(rows) / n)).backward()
-                total += loss.item() * len(rows)
-            if max_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
-            optimizer.step()
+            loss, _ = torch_accumulated_step(model, optimizer, X, y, epoch[start:start + accumulation], max_grad_norm)
             if scheduler is not None:
                 scheduler.step()
-            losses.append(total / n)
+            losses.append(loss)
     return np.array(losses)
 
 
