@@ -32,11 +32,13 @@ class LabServer:
         self.token = secrets.token_hex(16)
         self.root = Path(root)
         self.log_path = Path(log_path)
-        self.cmd = [*lab_cmd, "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
-                    "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-                    f"--ServerApp.root_dir={self.root}", *extra_args]
-        if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in self.cmd:
-            self.cmd.append("--allow-root")  # this machine runs as root; Binder runs as a normal user
+        # The port is ours (a free one); every other option the caller gave (e.g. `tinytorch lab`'s) is kept.
+        cmd = [arg for arg in lab_cmd if not arg.startswith(("--ServerApp.port=", "--port="))]
+        ours = ["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}", *extra_args]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            ours.append("--allow-root")  # this machine runs as root; Binder runs as a normal user
+        self.cmd = cmd + [arg for arg in ours if arg.split("=")[0] not in {a.split("=")[0] for a in cmd}]
         self.env = env if env is not None else dict(os.environ)
         self.proc = None
         self.startup_seconds = None  # how long the server took to answer

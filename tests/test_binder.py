@@ -99,8 +99,10 @@ def test_binder_build_gives_the_learner_environment(tmp_path):
         config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
                                       page, re.S).group(1))
         disabled = config.get("disabledExtensions", [])
+        locked = config.get("lockedExtensions", [])
         for plugin in HIDDEN_PLUGINS:
             assert plugin in disabled, f"{plugin} is not disabled: {disabled}"
+            assert plugin in locked, f"{plugin} can be switched back on in the Plugin Manager: {locked}"
         assert KEPT_PLUGIN not in disabled and not any(KEPT_PLUGIN.startswith(d + ":") or d == "@jupyter/nbgrader"
                                                        for d in disabled), disabled
         notebook = server.get_json(f"api/contents/{badge_path}")
