@@ -4,5 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --dev
+# Browser tests (tests/test_browser.py) drive Debian's Chromium with Playwright, which never
+# downloads a browser of its own here (no `playwright install`). Install it once when missing.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
 export PATH="$PWD/.venv/bin:$PATH"   # nbgrader runs `alembic` as a subprocess
 .venv/bin/python -m pytest -n 2 "$@"

@@ -6,9 +6,11 @@ drives the page with the keyboard and mouse, as a learner would. Screenshots of 
 steps go to test-artifacts/browser/<test>/ (and one named FAILED-... when a step fails).
 """
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,6 +157,7 @@ def student_lab(tmp_path):
                     "JUPYTER_RUNTIME_DIR": tmp_path / "jupyter-runtime"}
     cmd, env = lab_command(tree, open_browser=False)
     env.update({name: str(path) for name, path in jupyter_dirs.items()})
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])  # this venv's `jupyter`
     proc = subprocess.run(["bash", str(REPO / "binder" / "jupyter-learner-config"), "--user"], env=env,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
