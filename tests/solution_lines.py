@@ -54,8 +54,9 @@ def _texts(path: Path):
             source = cell.get("source", "")
             yield "".join(source) if isinstance(source, list) else source
             for output in cell.get("outputs", []):
-                text = output.get("text") or output.get("data", {}).get("text/plain", "")
-                yield "".join(text) if isinstance(text, list) else text
+                for text in [output.get("text", ""), *output.get("data", {}).values()]:
+                    if isinstance(text, (str, list)):  # text, Markdown, HTML; images are base64 strings
+                        yield "".join(text) if isinstance(text, list) else text
     else:
         try:
             yield path.read_text()
