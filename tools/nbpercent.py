@@ -11,11 +11,14 @@ nbgrader metadata goes in the cell header as JSON, for example
 "schema_version": 3, "solution": false, "task": false}``.
 
 The .ipynb stays the single source of truth: the .py is a scratch copy, never committed.
-Cell ids are deterministic (the nbgrader grade_id, else the cell's position), so that
-re-converting an unchanged notebook gives an identical file.
+Cell ids stay stable across edits: converting over an existing notebook keeps the id of
+every cell it can match (same grade_id, else same source); nbgrader cells are named after
+their grade_id, and new plain cells get a fresh random id.
 """
 import re
 import sys
+import uuid
+from pathlib import Path
 
 import jupytext
 import nbformat
@@ -23,23 +26,35 @@ import nbformat
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
-def _cell_id(cell, index, seen):
+def _existing_ids(nb_path):
+    "{grade_id or source: id} of the notebook being replaced, so unchanged cells keep their ids."
+    if not Path(nb_path).exists():
+        return {}
+    old = nbformat.read(nb_path, as_version=4)
+    ids = {cell.source: cell.id for cell in old.cells}
+    ids.update({("grade_id", g): cell.id for cell in old.cells if (g := cell.metadata.get("nbgrader", {}).get("grade_id"))})
+    return ids
+
+
+def _cell_id(cell, existing, seen):
     grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-    base = re.sub(r"[^A-Za-z0-9_-]", "-", grade_id) if grade_id else f"cell-{index:03d}"
-    cell_id, n = base[:64], 1
-    while cell_id in seen:  # nbformat requires unique ids
-        n += 1
-        cell_id = f"{base[:60]}-{n}"
-    seen.add(cell_id)
-    return cell_id
+    if grade_id:
+        candidate = existing.get(("grade_id", grade_id), re.sub(r"[^A-Za-z0-9_-]", "-", grade_id)[:64])
+    else:
+        candidate = existing.get(cell.source) or f"cell-{uuid.uuid4().hex[:8]}"
+    while candidate in seen:  # nbformat requires unique ids (two identical plain cells, say)
+        candidate = f"cell-{uuid.uuid4().hex[:8]}"
+    seen.add(candidate)
+    return candidate
 
 
 def to_ipynb(py_path, nb_path):
+    existing = _existing_ids(nb_path)
     nb = jupytext.read(py_path, fmt="py:percent")
     nb.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
     seen = set()
-    for i, cell in enumerate(nb.cells):
-        cell.id = _cell_id(cell, i, seen)
+    for cell in nb.cells:
+        cell.id = _cell_id(cell, existing, seen)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     nbformat.validate(nb)

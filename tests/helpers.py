@@ -1,0 +1,66 @@
+"Shared helpers of the test suite (imported by the tests; pytest puts tests/ on sys.path)."
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+from tinytorch.course.layout import list_modules
+from tinytorch.course.notebooks import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION, marked_regions, nbgrader_meta
+
+ROOT = Path(__file__).resolve().parent.parent
+MODULES = list_modules(ROOT)
+MODULE_IDS = [m.id for m in MODULES]
+
+
+def module_notebooks():
+    "(module, notebook path) for every notebook of every module, the main one and any others."
+    return [(m, nb) for m in MODULES for nb in sorted(m.dir.glob("*.ipynb"))]
+
+
+def read_nb(path):
+    return nbformat.read(path, as_version=4)
+
+
+def solution_lines(nb) -> set[str]:
+    "Every meaningful line of code written between solution markers in the instructor notebook."
+    return _lines_between(nb, BEGIN_SOLUTION, END_SOLUTION)
+
+
+def hidden_test_lines(nb) -> set[str]:
+    return _lines_between(nb, BEGIN_HIDDEN, END_HIDDEN)
+
+
+def _lines_between(nb, begin, end) -> set[str]:
+    "Lines that only the marked regions hold: lines also in the visible parts are no secret."
+    secret, public = set(), set()
+    for cell in nb.cells:
+        regions = marked_regions(cell.source, begin, end)
+        visible = cell.source
+        for region in regions:
+            visible = visible.replace(region, "")
+            secret.update(line.strip() for line in region.splitlines())
+        public.update(line.strip() for line in visible.splitlines())
+    # Short lines and comments ("pass", "else:") are too generic to mean anything.
+    return {line for line in secret - public if len(line) >= 20 and not line.startswith("#")}
+
+
+def kernel_env(tree) -> dict:
+    "Environment under which a subprocess or kernel imports the `tinytorch` of `tree`."
+    return {**os.environ, "PYTHONPATH": str(tree), "TINYTORCH_NO_EXPORT": "1",
+            "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
+
+
+def copy_course(dest) -> Path:
+    "A copy of the instructor tree's course files (no venv, no git) to run tools on without touching the repo."
+    dest = Path(dest)
+    for name in ["settings.ini", "pyproject.toml", "README.md"]:
+        shutil.copy2(ROOT / name, dest / name)
+    for name in ["modules", "tinytorch", "binder"]:
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    return dest
+
+
+def graded_test_cells(nb) -> list:
+    return [c for c in nb.cells if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")]

@@ -1,0 +1,98 @@
+"""The student tree: no solution and no hidden test anywhere, a package that imports with stubs,
+and a learner who solves everything gets a package that passes the module's full tests."""
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from helpers import ROOT, MODULES, graded_test_cells, hidden_test_lines, kernel_env, read_nb, solution_lines
+from tinytorch.course.execute import execute_notebook
+from tinytorch.course.export import export_tree
+from tinytorch.course.layout import is_student_tree, list_modules
+from tinytorch.course.notebooks import BEGIN_HIDDEN, BEGIN_SOLUTION, fill_solutions, nbgrader_meta
+from tinytorch.course.student import build_student_tree
+
+
+def _all_text_files(tree):
+    for path in tree.rglob("*"):
+        if path.is_file() and path.suffix in {".py", ".ipynb", ".md", ".txt", ".json", ".yml", ".ini", ".toml", ""}:
+            yield path, path.read_text(errors="replace")
+
+
+def test_tree_has_the_modules_and_nothing_else(student_tree):
+    assert is_student_tree(student_tree)
+    assert [m.id for m in list_modules(student_tree)] == [m.id for m in MODULES]
+    for forbidden in ["tests", ".git", "tools", ".venv", "nbgrader_config.py", "gradebook.db"]:
+        assert not (student_tree / forbidden).exists(), forbidden
+
+
+def test_no_solution_or_hidden_test_anywhere(student_tree):
+    secrets = {}
+    for module in MODULES:
+        for nb_path in module.dir.glob("*.ipynb"):
+            nb = read_nb(nb_path)
+            secrets.update({line: f"solution line of {nb_path.name}" for line in solution_lines(nb)})
+            secrets.update({line: f"hidden test line of {nb_path.name}" for line in hidden_test_lines(nb)})
+    assert len(secrets) > 20, "the source notebooks should have solutions and hidden tests to hide"
+    leaks = []
+    for path, text in _all_text_files(student_tree):
+        if path.suffix == ".ipynb" or path.parent.name == "core":  # docs and tooling may name the markers
+            assert BEGIN_SOLUTION not in text and BEGIN_HIDDEN not in text, f"marker left in {path}"
+        leaks += [f"{path.relative_to(student_tree)}: {why}: {line}" for line, why in secrets.items() if line in text]
+    assert not leaks, "\n".join(leaks[:20])
+
+
+def test_released_notebooks_keep_every_graded_cell(student_tree):
+    for module in MODULES:
+        source, release = read_nb(module.notebook), read_nb(student_tree / "modules" / module.id / module.notebook.name)
+        assert [nbgrader_meta(c)["grade_id"] for c in graded_test_cells(release)] == \
+               [nbgrader_meta(c)["grade_id"] for c in graded_test_cells(source)]
+        assert all(not c.get("outputs") for c in release.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("module", MODULES, ids=[m.id for m in MODULES])
+def test_stub_package_imports_and_stubs_raise(student_tree, module):
+    name = f"tinytorch.core.{module.name}"
+    code = (f"import {name} as m, inspect\n"
+            f"assert m.__file__.startswith({str(student_tree)!r}), m.__file__\n"
+            "src = inspect.getsource(m)\n"
+            "assert 'raise NotImplementedError()' in src, 'no exercise stub exported'\n"
+            "print('ok')")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=student_tree.parent, env=kernel_env(student_tree),
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr
+
+
+def _package_test_notebook(module, filled):
+    """The module's full tests (hidden parts included) run against the *exported package*: the
+    exported cells are replaced by an import from the package, everything else is the filled notebook."""
+    source = read_nb(module.notebook)
+    tests = {nbgrader_meta(c)["grade_id"]: c.source for c in graded_test_cells(source)}
+    cells = [nbformat.v4.new_code_cell(  # everything the exported cells defined, private names and imports too
+        f"import os, tinytorch.core.{module.name} as _module\n"
+        "assert _module.__file__.startswith(os.environ['PYTHONPATH']), _module.__file__\n"
+        "globals().update({k: v for k, v in vars(_module).items() if not k.startswith('__')})")]
+    for cell in filled.cells:
+        if cell.cell_type != "code" or cell.source.lstrip().startswith(("#| export", "#|export", "#| default_exp")):
+            continue
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        cells.append(nbformat.v4.new_code_cell(tests.get(grade_id, cell.source)))
+    return nbformat.v4.new_notebook(cells=cells, metadata=source.metadata)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module", MODULES, ids=[m.id for m in MODULES])
+def test_filled_learner_package_passes_full_tests(tmp_path, module):
+    tree = build_student_tree(ROOT, tmp_path / "learner")
+    released = tree / "modules" / module.id / module.notebook.name
+    filled = fill_solutions(read_nb(released), read_nb(module.notebook))
+    nbformat.write(filled, released)
+    export_tree(tree)  # what `tinytorch export` does
+    reference = (ROOT / "tinytorch" / "core" / f"{module.name}.py").read_text()
+    assert (tree / "tinytorch" / "core" / f"{module.name}.py").read_text() == reference
+    check = tmp_path / "learner" / "modules" / module.id / "package_check.ipynb"
+    nbformat.write(_package_test_notebook(module, filled), check)
+    _, results = execute_notebook(check, extra_env=kernel_env(tree))
+    errors = [(r.grade_id, r.error) for r in results if r.error]
+    assert not errors, errors
