@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from solution_lines import find_leaks, secret_lines
+from helpers import module_notebooks
+from leak_scan import course_secrets, find_leaks
 from tinytorch.course.layout import list_modules
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,11 +53,13 @@ def site(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_site_lists_every_module_in_course_order(site):
     config = _merged_config(site)
-    home, modules = config["website"]["sidebar"]["contents"]
+    home, *sections = config["website"]["sidebar"]["contents"]
     assert home == "index.md"
-    expected = [m.notebook.relative_to(REPO / "modules").as_posix() for m in list_modules(REPO)]
-    assert modules["contents"] == expected
-    for page in [home, *expected]:
+    # Module by module; inside a module its main notebook (modules/NN_name/name.ipynb) first.
+    expected = [[m.notebook, *sorted(set(m.dir.glob("*.ipynb")) - {m.notebook})] for m in list_modules(REPO)]
+    expected = [[nb.relative_to(REPO / "modules").as_posix() for nb in module] for module in expected]
+    assert [section["contents"] for section in sections] == expected
+    for page in [home, *sum(expected, [])]:
         assert (site / page).is_file(), f"the sidebar links {page}, which is not in {site}"
     assert config["website"]["repo-url"].endswith("github.com/tinytorch/tinytorch")
 
@@ -75,8 +78,8 @@ def test_home_page_is_the_readme(site):
 
 @pytest.mark.slow
 def test_processed_notebooks_have_no_nbdev_directives_and_keep_their_text(site):
-    for module in list_modules(REPO):
-        processed = site / module.notebook.relative_to(REPO / "modules")
+    for module, notebook in module_notebooks():
+        processed = site / notebook.relative_to(REPO / "modules")
         nb = json.loads(processed.read_text())
         front = "".join(nb["cells"][0]["source"])
         assert nb["cells"][0]["cell_type"] == "raw" and "title:" in front, "nbdev gave the page no title"
@@ -86,7 +89,7 @@ def test_processed_notebooks_have_no_nbdev_directives_and_keep_their_text(site):
         assert not leftovers, f"{processed}: nbdev directives left for Quarto: {leftovers}"
         # Every paragraph of the learner's notebook is on the page, the introduction included.
         source_text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
-        for cell in json.loads(module.notebook.read_text())["cells"]:
+        for cell in json.loads(notebook.read_text())["cells"]:
             if cell["cell_type"] == "markdown":
                 for paragraph in "".join(cell["source"]).split("\n\n"):
                     if not re.fullmatch(r"#\s+.*", paragraph.strip()):  # the title is in the front matter
@@ -98,7 +101,6 @@ def test_processed_notebooks_have_no_nbdev_directives_and_keep_their_text(site):
 
 @pytest.mark.slow
 def test_site_holds_no_solution_and_no_hidden_test(site):
-    secrets = secret_lines([m.notebook for m in list_modules(REPO)])
-    assert secrets
+    secrets = course_secrets()
     leaks = find_leaks(site, secrets)
     assert not leaks, "solution or hidden-test code on the course site:\n" + "\n".join(leaks[:30])

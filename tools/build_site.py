@@ -6,16 +6,17 @@ it holds no solution and no hidden test. Steps:
 1. build the student tree into OUT (the course tool `tinytorch student`), and split each
    notebook's opening cell into its title and its introduction (nbdev turns the first
    Markdown cell with a `# heading` into the page title and drops the rest of that cell);
-2. run nbdev's notebook processing there (what `nbdev_proc_nbs` / `nbdev_docs` run before
-   Quarto): `#| export` cells become API documentation (`show_doc`), `#| hide` cells
-   disappear, every nbdev directive is consumed; the processed notebooks land in OUT/_proc;
+2. run nbdev's notebook processing there (tools/site_notebooks.py: what `nbdev_proc_nbs` /
+   `nbdev_docs` run before Quarto): `#| export` cells become API documentation (`show_doc`),
+   `#| hide` cells disappear, every nbdev directive is consumed; results land in OUT/_proc;
 3. put the Quarto project next to them: `_quarto.yml` (this repository's), `nbdev.yml` (title
    and addresses, from settings.ini), `sidebar.yml` (the modules, in course order) and
    `index.md` (the README, the home page).
 
 `quarto render OUT/_proc` then writes the site to OUT/_proc/_docs (scripts/site.sh does both).
-We do not call `nbdev_proc_nbs` itself: without Quarto it tries to download and install it, and
-it would publish the instructor's notebooks, solutions included.
+We do not call `nbdev_proc_nbs` or `nbdev_docs` themselves: without Quarto they try to download
+and install it, they run every cell that contains an import (see tools/site_notebooks.py), and
+in this repository they would publish the instructor's notebooks, solutions included.
 """
 import json
 import os
@@ -32,9 +33,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from tinytorch.course.layout import list_modules  # noqa: E402
 from tinytorch.course.student import build_student_tree  # noqa: E402
-
-# nbdev's processing, run inside the student tree: it reads settings.ini from the working folder.
-_PROCESS = "from nbdev.serve import proc_nbs; proc_nbs(force=True)"
 
 
 def _settings(tree: Path) -> dict:
@@ -59,26 +57,16 @@ def keep_introduction(notebook: Path) -> None:
         return
 
 
-def without_export_output(proc: Path) -> None:
-    "nbdev runs each module's closing export cell; its message ('nothing exported') is no part of the page."
-    for notebook in proc.rglob("*.ipynb"):
-        nb = json.loads(notebook.read_text())
-        for cell in nb["cells"]:
-            if cell["cell_type"] == "code" and "export_from_notebook(" in "".join(cell.get("source", "")):
-                cell["outputs"] = []
-        notebook.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-
-
 def process_notebooks(tree: Path) -> Path:
-    "Run nbdev's docs processors over the tree's notebooks; return the `_proc` folder."
-    # Processing executes the exported cells (for their docs). The package it imports is the
-    # learner's (PYTHONPATH), and the notebooks' export cell must not rewrite it.
-    env = {**os.environ, "TINYTORCH_NO_EXPORT": "1",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(tree), os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.run([sys.executable, "-c", _PROCESS], cwd=tree, env=env, capture_output=True, text=True)
+    "Run nbdev's docs processing (tools/site_notebooks.py) inside the tree; return the `_proc` folder."
+    # The processing runs the exported cells for their docs: with the tree on PYTHONPATH, any
+    # `import tinytorch` in them is the learner's package, never the instructor's.
+    env = {**os.environ, "TINYTORCH_NO_EXPORT": "1", "PYTHONPATH": str(tree)}
+    proc = subprocess.run([sys.executable, str(REPO / "tools" / "site_notebooks.py")], cwd=tree, env=env,
+                          capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"nbdev's notebook processing failed in {tree}:\n{proc.stdout}{proc.stderr}")
-    return tree / "_proc"
+    return Path(proc.stdout.strip().splitlines()[-1])
 
 
 def site_metadata(settings: dict) -> dict:
@@ -88,15 +76,22 @@ def site_metadata(settings: dict) -> dict:
                         "repo-url": settings["git_url"], "repo-branch": settings["branch"]}}
 
 
+def module_pages(module) -> list[str]:
+    "A module's notebooks as site pages: its main notebook first, then the others by name."
+    others = sorted(nb for nb in module.dir.glob("*.ipynb") if nb != module.notebook)
+    return [nb.relative_to(module.dir.parent).as_posix() for nb in [module.notebook, *others]]
+
+
 def sidebar(tree: Path, proc: Path) -> dict:
-    "The home page, then every module's notebook in course order."
-    pages = []
+    "The home page, then one section per module, in course order."
+    sections = []
     for module in list_modules(tree):
-        page = module.notebook.relative_to(tree / "modules").as_posix()
-        if not (proc / page).is_file():
-            raise SystemExit(f"module {module.id} was not processed: {proc / page} is missing")
-        pages.append(page)
-    return {"website": {"sidebar": {"contents": ["index.md", {"section": "Modules", "contents": pages}]}}}
+        pages = module_pages(module)
+        for page in pages:
+            if not (proc / page).is_file():
+                raise SystemExit(f"module {module.id} was not processed: {proc / page} is missing")
+        sections.append({"section": f"{module.number} {module.name}", "contents": pages})
+    return {"website": {"sidebar": {"contents": ["index.md", *sections]}}}
 
 
 def home_page(readme: str, settings: dict) -> str:
@@ -117,9 +112,9 @@ def build_site_sources(out: Path) -> Path:
         shutil.rmtree(out)
     tree = build_student_tree(REPO, out)
     for module in list_modules(tree):
-        keep_introduction(module.notebook)
+        for notebook in module.dir.glob("*.ipynb"):
+            keep_introduction(notebook)
     proc = process_notebooks(tree)
-    without_export_output(proc)
     settings = _settings(tree)
     shutil.copy2(REPO / "_quarto.yml", proc / "_quarto.yml")
     (proc / "nbdev.yml").write_text(yaml.safe_dump(site_metadata(settings), sort_keys=False))
