@@ -12,4 +12,7 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 export PATH="$PWD/.venv/bin:$PATH"   # nbgrader runs `alembic` as a subprocess
+# Two pytest workers already fill both cores: BLAS threads on top of them only thrash
+# (a tiny matmul in a notebook kernel can take 100x longer on a busy machine).
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 .venv/bin/python -m pytest -n 2 "$@"

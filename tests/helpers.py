@@ -23,27 +23,25 @@ def read_nb(path):
     return nbformat.read(path, as_version=4)
 
 
-def solution_lines(nb) -> set[str]:
-    "Every meaningful line of code written between solution markers in the instructor notebook."
-    return _lines_between(nb, BEGIN_SOLUTION, END_SOLUTION)
-
-
-def hidden_test_lines(nb) -> set[str]:
-    return _lines_between(nb, BEGIN_HIDDEN, END_HIDDEN)
-
-
-def _lines_between(nb, begin, end) -> set[str]:
-    "Lines that only the marked regions hold: lines also in the visible parts are no secret."
-    secret, public = set(), set()
-    for cell in nb.cells:
-        regions = marked_regions(cell.source, begin, end)
-        visible = cell.source
-        for region in regions:
-            visible = visible.replace(region, "")
-            secret.update(line.strip() for line in region.splitlines())
-        public.update(line.strip() for line in visible.splitlines())
+def secret_lines() -> dict[str, str]:
+    """{line: why} for every meaningful line that only solutions or hidden tests hold, across all
+    source notebooks. A line that also appears (even inside a longer line) in any visible part of
+    any notebook, such as given code, a hint or a visible test, is no secret."""
+    regions, visible = {}, []
+    for module in MODULES:
+        for path in sorted(module.dir.glob("*.ipynb")):
+            for cell in read_nb(path).cells:
+                text = cell.source
+                for begin, end, kind in [(BEGIN_SOLUTION, END_SOLUTION, "solution"), (BEGIN_HIDDEN, END_HIDDEN, "hidden test")]:
+                    for region in marked_regions(cell.source, begin, end):
+                        text = text.replace(region, "")
+                        for line in region.splitlines():
+                            regions.setdefault(line.strip(), f"{kind} line of {path.name}")
+                visible.append(text)
+    visible_text = "\n".join(visible)
     # Short lines and comments ("pass", "else:") are too generic to mean anything.
-    return {line for line in secret - public if len(line) >= 20 and not line.startswith("#")}
+    return {line: why for line, why in regions.items()
+            if len(line) >= 20 and not line.startswith("#") and line not in visible_text}
 
 
 def kernel_env(tree) -> dict:

@@ -289,3 +289,19 @@ def test_losses_reject_bad_targets_with_the_bad_value():
         CrossEntropyLoss(reduction="avg")
     with pytest.raises(TypeError, match="layer 1 is not a Module"):
         Sequential(Linear(2, 2), lambda x: x)
+
+
+@pytest.mark.parametrize("module", ["tinytorch.core.nn", "tinytorch.core.autograd"])
+def test_importing_either_module_switches_autograd_on(module):
+    "The contract other modules build on: one import and Tensor operations record the graph."
+    import subprocess
+    import sys
+    code = (f"import {module}\n"
+            "import numpy as np\n"
+            "from tinytorch.core.tensor import Tensor\n"
+            "t = Tensor(np.array([1.0, 2.0]), requires_grad=True)\n"
+            "(t * t).sum().backward()\n"
+            "assert t.grad.data.tolist() == [2.0, 4.0], t.grad\n"
+            "print('ok')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr

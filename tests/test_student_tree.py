@@ -6,7 +6,7 @@ import sys
 import nbformat
 import pytest
 
-from helpers import ROOT, MODULES, graded_test_cells, hidden_test_lines, kernel_env, read_nb, solution_lines
+from helpers import ROOT, MODULES, graded_test_cells, kernel_env, read_nb, secret_lines
 from tinytorch.course.execute import execute_notebook
 from tinytorch.course.export import export_tree
 from tinytorch.course.layout import is_student_tree, list_modules
@@ -28,12 +28,7 @@ def test_tree_has_the_modules_and_nothing_else(student_tree):
 
 
 def test_no_solution_or_hidden_test_anywhere(student_tree):
-    secrets = {}
-    for module in MODULES:
-        for nb_path in module.dir.glob("*.ipynb"):
-            nb = read_nb(nb_path)
-            secrets.update({line: f"solution line of {nb_path.name}" for line in solution_lines(nb)})
-            secrets.update({line: f"hidden test line of {nb_path.name}" for line in hidden_test_lines(nb)})
+    secrets = secret_lines()
     assert len(secrets) > 20, "the source notebooks should have solutions and hidden tests to hide"
     leaks = []
     for path, text in _all_text_files(student_tree):
@@ -64,13 +59,19 @@ def test_stub_package_imports_and_stubs_raise(student_tree, module):
     assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr
 
 
-def _package_test_notebook(module, filled):
-    """The module's full tests (hidden parts included) run against the *exported package*: the
+def _exported_module(nb) -> str:
+    "'optimizers' for a notebook whose first code cell is `#| default_exp core.optimizers`."
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    return first.source.split("core.", 1)[1].strip()
+
+
+def _package_test_notebook(source, filled):
+    """A notebook's full tests (hidden parts included) run against the *exported package*: the
     exported cells are replaced by an import from the package, everything else is the filled notebook."""
-    source = read_nb(module.notebook)
+    name = _exported_module(source)
     tests = {nbgrader_meta(c)["grade_id"]: c.source for c in graded_test_cells(source)}
     cells = [nbformat.v4.new_code_cell(  # everything the exported cells defined, private names and imports too
-        f"import os, tinytorch.core.{module.name} as _module\n"
+        f"import os, tinytorch.core.{name} as _module\n"
         "assert _module.__file__.startswith(os.environ['PYTHONPATH']), _module.__file__\n"
         "globals().update({k: v for k, v in vars(_module).items() if not k.startswith('__')})")]
     for cell in filled.cells:
@@ -85,14 +86,19 @@ def _package_test_notebook(module, filled):
 @pytest.mark.parametrize("module", MODULES, ids=[m.id for m in MODULES])
 def test_filled_learner_package_passes_full_tests(tmp_path, module):
     tree = build_student_tree(ROOT, tmp_path / "learner")
-    released = tree / "modules" / module.id / module.notebook.name
-    filled = fill_solutions(read_nb(released), read_nb(module.notebook))
-    nbformat.write(filled, released)
+    for earlier in [m for m in MODULES if m.number <= module.number]:  # a learner who solved everything so far
+        for source_nb in earlier.dir.glob("*.ipynb"):
+            released_nb = tree / "modules" / earlier.id / source_nb.name
+            nbformat.write(fill_solutions(read_nb(released_nb), read_nb(source_nb)), released_nb)
     export_tree(tree)  # what `tinytorch export` does
-    reference = (ROOT / "tinytorch" / "core" / f"{module.name}.py").read_text()
-    assert (tree / "tinytorch" / "core" / f"{module.name}.py").read_text() == reference
-    check = tmp_path / "learner" / "modules" / module.id / "package_check.ipynb"
-    nbformat.write(_package_test_notebook(module, filled), check)
-    _, results = execute_notebook(check, extra_env=kernel_env(tree))
-    errors = [(r.grade_id, r.error) for r in results if r.error]
-    assert not errors, errors
+    for source_path in sorted(module.dir.glob("*.ipynb")):  # every notebook of the module, e.g. autograd and nn
+        source = read_nb(source_path)
+        name = _exported_module(source)
+        reference = (ROOT / "tinytorch" / "core" / f"{name}.py").read_text()
+        assert (tree / "tinytorch" / "core" / f"{name}.py").read_text() == reference, name
+        filled = read_nb(tree / "modules" / module.id / source_path.name)
+        check = tree / "modules" / module.id / f"package_check_{name}.ipynb"
+        nbformat.write(_package_test_notebook(source, filled), check)
+        _, results = execute_notebook(check, extra_env=kernel_env(tree))
+        errors = [(r.grade_id, r.error) for r in results if r.error]
+        assert not errors, (source_path.name, errors)

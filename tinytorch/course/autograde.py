@@ -1,30 +1,49 @@
-"""Autograde submissions of one module with nbgrader, and read back the scores.
+"""Autograde submissions of one module and read back the scores: the programmatic entry point.
 
-Each call makes an nbgrader course folder in `work_dir`: the module's source notebooks go to
-`source/`, `generate_assignment` records the graded cells in a fresh gradebook, every
-submission goes to `submitted/<student>/<module>/`, and one `autograde` run grades them all.
+`autograde(module_dir, assignment_id, {student: folder}, work_dir)` puts each folder's notebooks
+into an nbgrader course folder at `work_dir` (`submitted/<student>/<module>/`) and grades them
+with the full grading pipeline of `grade.py` (guarded kernel, reference package without the
+graded module, parallel workers). It returns the per-cell scores. The instructor command
+`tinytorch grade` does the same on collected submissions and also writes the CSV and summary.
 """
 import shutil
 from pathlib import Path
 
-from .nbgrader_runner import prepare_course_dir, run_nbgrader
+from .layout import MODULE_DIR, CourseError, Module, find_root
 
 IGNORED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
 
 
-def autograde(module_dir, assignment_id: str, submissions: dict, work_dir, timeout=None) -> dict:
+def _module(module_dir: Path, assignment_id: str) -> Module:
+    m = MODULE_DIR.match(module_dir.name)
+    if not m:
+        raise CourseError(f"{module_dir} is not a module folder (NN_name)")
+    return Module(id=assignment_id, number=m.group(1), name=m.group(2), dir=module_dir)
+
+
+def autograde(module_dir, assignment_id: str, submissions: dict, work_dir, timeout=None, workers=2) -> dict:
     """Grade `submissions` ({student_id: folder holding that student's notebooks}).
 
     Returns {student_id: {grade_id: score, ..., "total": score}} over every graded cell of
-    every notebook of the module (a missing notebook scores zero on its cells).
+    every notebook of the module (a missing or unreadable notebook scores zero on its cells).
+    `timeout` bounds the seconds spent on one submission.
     """
-    course = prepare_course_dir(work_dir)
-    shutil.copytree(module_dir, course / "source" / assignment_id, ignore=IGNORED, dirs_exist_ok=True)
-    run_nbgrader(course, "generate_assignment", assignment_id, "--force", timeout=timeout)
+    from .grade import GradeOptions, grade
+
+    module_dir = Path(module_dir).resolve()
+    try:
+        root = find_root(module_dir)
+    except CourseError:
+        root = module_dir.parent
+    course = Path(work_dir)
     for student_id, folder in submissions.items():
         target = course / "submitted" / student_id / assignment_id
-        shutil.copytree(folder, target, ignore=IGNORED, dirs_exist_ok=True)
-    run_nbgrader(course, "autograde", assignment_id, "--force", timeout=timeout)
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(folder, target, ignore=IGNORED)
+    options = GradeOptions(workers=workers, students=list(submissions), force=True, progress=False,
+                           student_timeout=timeout)
+    grade(root, _module(module_dir, assignment_id), course, options, out=lambda *a: None)
     return read_scores(course, assignment_id, list(submissions))
 
 

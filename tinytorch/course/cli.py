@@ -6,6 +6,14 @@
     tinytorch test 03             run module 03's visible tests on your notebook
     tinytorch lab                 start JupyterLab on a student tree at module 01
     tinytorch modules             list the modules of the course
+    tinytorch handin 03 --student ID          pack your notebooks into ID_03_name.zip for the LMS
+
+  Instructors (the grading tree is an nbgrader course folder, ./grading by default):
+    tinytorch release all                     student version of the modules in grading/release/
+    tinytorch collect DOWNLOADS [--module 03] submissions from LMS downloads (zips, notebooks)
+    tinytorch collect --exchange ROOT 03      submissions from an nbgrader exchange
+    tinytorch grade 03 [--workers 2]          autograde, feedback HTML, grades CSV, summary
+    tinytorch summary 03                      the summary table again
 """
 import argparse
 import sys
@@ -57,6 +65,64 @@ def cmd_modules(args):
         print(f"{module.id}  {module.notebook.relative_to(module.dir.parent.parent)}{status}")
 
 
+def cmd_handin(args):
+    from .handin import handin
+    handin(_root(args), args.module, args.student, dest=args.out)
+
+
+def _course_dir(args) -> Path:
+    return Path(args.course_dir)
+
+
+def cmd_release(args):
+    from .release import release
+    for folder in release(_root(args), args.module, _course_dir(args)):
+        print(f"Released {folder.name} into {folder}")
+
+
+def cmd_collect(args):
+    from .collect import collect_downloads, collect_exchange
+    from .layout import find_module
+    root = _root(args)
+    if args.exchange:
+        if not args.module:
+            raise CourseError("collecting from an exchange needs the module: tinytorch collect --exchange ROOT --module 03")
+        report = collect_exchange(_course_dir(args), find_module(root, args.module), args.exchange)
+    elif args.source:
+        only = find_module(root, args.module) if args.module else None
+        report = collect_downloads(args.source, _course_dir(args), list_modules(root), only=only,
+                                   id_pattern=args.id_pattern)
+    else:
+        raise CourseError("say where from: `tinytorch collect DOWNLOADS` or `tinytorch collect --exchange ROOT --module 03`")
+    print(report)
+
+
+def _assignment(args):
+    from .grade import prepare
+    from .layout import find_module
+    root = _root(args)
+    return prepare(root, find_module(root, args.module), _course_dir(args))
+
+
+def cmd_grade(args):
+    from .grade import GradeOptions, grade
+    from .layout import find_module
+    from .report import summary, write_csv
+    root = _root(args)
+    options = GradeOptions(workers=args.workers, cell_timeout=args.timeout, memory_limit_mb=args.memory_limit,
+                           students=args.student or None, force=args.force, progress=not args.no_progress)
+    grade(root, find_module(root, args.module), _course_dir(args), options)
+    assignment = _assignment(args)
+    csv_path = write_csv(assignment, args.csv)
+    print(summary(assignment))
+    print(f"\nGrades: {csv_path}\nFeedback: {assignment.course / 'feedback'}/<learner>/{assignment.id}/")
+
+
+def cmd_summary(args):
+    from .report import summary
+    print(summary(_assignment(args)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tinytorch", description="The tinytorch course tools.")
     parser.add_argument("--root", help="the course folder (default: found from the current folder)")
@@ -82,6 +148,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("modules", help="list the modules of the course")
     p.set_defaults(func=cmd_modules)
+
+    p = sub.add_parser("handin", help="pack your notebooks into one zip named with your student id")
+    p.add_argument("module", nargs="?", default="all", help="03, optimizers, ... or all (default)")
+    p.add_argument("--student", required=True, help="your student id (as your course knows it)")
+    p.add_argument("--out", help="folder for the zip (default: the course folder)")
+    p.set_defaults(func=cmd_handin)
+
+    def course_dir_option(p):
+        p.add_argument("--course-dir", default="grading", help="the nbgrader course folder (default: ./grading)")
+
+    p = sub.add_parser("release", help="(instructors) the student version of one or all modules")
+    p.add_argument("module", nargs="?", default="all")
+    course_dir_option(p)
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("collect", help="(instructors) collect submissions from LMS downloads or an nbgrader exchange")
+    p.add_argument("source", nargs="?", help="a folder or zip of downloads")
+    p.add_argument("--module", help="collect this module only (required with --exchange)")
+    p.add_argument("--exchange", metavar="ROOT", help="an nbgrader exchange folder (c.Exchange.root)")
+    p.add_argument("--id-pattern", help="regex with a group named id that finds the learner id in a file name")
+    course_dir_option(p)
+    p.set_defaults(func=cmd_collect)
+
+    p = sub.add_parser("grade", help="(instructors) autograde a module's submissions, write feedback and grades")
+    p.add_argument("module")
+    course_dir_option(p)
+    p.add_argument("--workers", type=int, default=2, help="submissions graded at the same time (default 2)")
+    p.add_argument("--student", action="append", help="grade only this learner (repeatable)")
+    p.add_argument("--force", action="store_true", help="grade again submissions that did not change")
+    p.add_argument("--timeout", type=int, default=60, help="seconds a cell may run (default 60)")
+    p.add_argument("--memory-limit", type=int, default=4096, help="MB of address space per kernel (default 4096)")
+    p.add_argument("--csv", help="where to write the grades CSV (default: COURSE/grades-MODULE.csv)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("summary", help="(instructors) the summary table of a graded module")
+    p.add_argument("module")
+    course_dir_option(p)
+    p.set_defaults(func=cmd_summary)
     return parser
 
 

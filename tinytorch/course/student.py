@@ -44,7 +44,9 @@ def _release_modules(source_root: Path, dest_root: Path) -> list[str]:
 
 
 def _write_marker(dest_root: Path, released: list[str]) -> None:
-    marker = {"kind": "tinytorch student tree", "modules": released}
+    from .handin import released_cells  # `tinytorch handin` checks a learner's notebooks against these
+    marker = {"kind": "tinytorch student tree", "modules": released,
+              "graded_cells": {m: released_cells(dest_root / "modules" / m) for m in released}}
     (dest_root / STUDENT_MARKER).write_text(json.dumps(marker, indent=2) + "\n")
 
 

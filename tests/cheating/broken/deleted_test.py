@@ -1,0 +1,3 @@
+# target: test_quiz_fit
+# why: a test cell deleted
+# %% delete: test_quiz_fit

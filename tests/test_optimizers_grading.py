@@ -1,0 +1,80 @@
+"""Module 03 under real nbgrader autograde: the reference gets full marks, an untouched
+release gets zero, and every classic mistake of tests/optimizer_mistakes.py loses points.
+
+All submissions are graded in one autograde run (one course folder, one student per
+submission), which keeps this to one notebook execution per submission.
+"""
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tinytorch.course.autograde import autograde
+from tinytorch.course.layout import find_module
+from tinytorch.course.nbgrader_runner import release_notebooks
+from tinytorch.course.notebooks import cells_by_grade_id, fill_solutions, nbgrader_meta
+
+sys.path.insert(0, str(Path(__file__).parent))
+from optimizer_mistakes import MISTAKES  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULE = find_module(ROOT, "03")
+NOTEBOOK = MODULE.notebook.name
+
+
+def apply_mistake(source_nb, mistake):
+    "A copy of the instructor notebook with the mistake's edits made in its solution cells."
+    patched = nbformat.from_dict(source_nb)
+    cells = cells_by_grade_id(patched)
+    for grade_id, search, replace in mistake.edits:
+        cell = cells[grade_id]
+        assert nbgrader_meta(cell).get("solution"), f"{grade_id} is not a solution cell"
+        assert cell.source.count(search) == 1, f"edit of {grade_id} no longer applies: {search!r}"
+        cell.source = cell.source.replace(search, replace)
+    return patched
+
+
+@pytest.fixture(scope="module")
+def scores(tmp_path_factory):
+    # Figures are not graded: the non-interactive backend skips rendering them once per submission.
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MPLBACKEND", "Agg")
+    work = tmp_path_factory.mktemp("optimizers-grading")
+    source_nb = nbformat.read(MODULE.notebook, as_version=4)
+    release_nb = nbformat.read(release_notebooks(MODULE.dir, MODULE.id, work / "release") / NOTEBOOK, as_version=4)
+    submissions = {"reference": fill_solutions(release_nb, source_nb), "untouched": release_nb}
+    for name, mistake in MISTAKES.items():
+        submissions[name] = fill_solutions(release_nb, apply_mistake(source_nb, mistake))
+    folders = {}
+    for student, nb in submissions.items():
+        folder = work / "submissions" / student
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / NOTEBOOK)
+        folders[student] = folder
+    try:
+        return autograde(MODULE.dir, MODULE.id, folders, work / "course")
+    finally:
+        mp.undo()
+
+
+def _max_points():
+    nb = nbformat.read(MODULE.notebook, as_version=4)
+    return {gid: float(nbgrader_meta(c)["points"]) for gid, c in cells_by_grade_id(nb).items() if nbgrader_meta(c).get("grade")}
+
+
+def test_reference_full_marks_untouched_zero_and_every_mistake_loses_points(scores):
+    points = _max_points()
+    reference = scores["reference"]
+    assert {k: v for k, v in reference.items() if k != "total"} == points, "the reference must get full marks"
+    assert all(scores["untouched"][cell] == 0 for cell in points), \
+        f"an untouched release must score zero: {scores['untouched']}"
+    print(f"\nreference {reference['total']:g}/{sum(points.values()):g}, untouched release {scores['untouched']['total']:g}")
+    problems = []
+    for name, mistake in MISTAKES.items():
+        lost = sorted(cell for cell in points if scores[name][cell] < points[cell])
+        print(f"{name:<36} {scores[name]['total']:>5g}/{sum(points.values()):g}  loses {', '.join(lost)}")
+        missed = sorted(set(mistake.catches) - set(lost))
+        if not lost or missed:
+            problems.append(f"{name}: loses points in {lost}, expected at least {sorted(mistake.catches)}")
+    assert not problems, "\n".join(problems)
