@@ -59,9 +59,9 @@ OPTIMIZERS = LearnerPath(
          "print('after zero_grad the gradient is', w.grad)"),
     expected_output="after zero_grad the gradient is None")
 
-# The course centres on module 03, but its notebook is not on main yet: follow module 01 until
-# it is, then switch this line to OPTIMIZERS (checked against module 03's notebook of its branch).
-PATH = TENSOR
+# The learner's path the browser follows: module 03, the centre of the course. TENSOR is the
+# same path through module 01 (what this test drove before module 03 existed).
+PATH = OPTIMIZERS
 
 expect.set_options(timeout=STEP_TIMEOUT_MS)
 
