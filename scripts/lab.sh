@@ -11,4 +11,7 @@ if [ -d student ]; then
 else
   .venv/bin/tinytorch student student
 fi
+# The learner's JupyterLab, as on Binder: no instructor tools or news pop-up in the page. The
+# settings go into the tree's own Jupyter config folder, which `tinytorch lab` uses.
+JUPYTER_CONFIG_DIR="$PWD/student/.jupyter" bash binder/jupyter-learner-config --user >/dev/null
 exec .venv/bin/tinytorch --root student lab "$@"

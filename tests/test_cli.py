@@ -82,3 +82,18 @@ def test_lab_serves_only_student_trees(student_tree):
     cmd, env = lab_command(student_tree, port=9999, open_browser=False)
     assert "--LabApp.default_url=/lab/tree/modules/01_tensor/tensor.ipynb" in cmd
     assert env["PYTHONPATH"].split(":")[0] == str(student_tree)
+
+
+def test_export_refuses_when_the_notebook_on_disk_is_older_than_what_ran(tmp_path):
+    from tinytorch.course.export import unsaved_exports
+    import nbformat
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("#| export\ndef f():\n    return 1"),
+                                         nbformat.v4.new_code_cell("#| export\nclass A:\n    pass")])
+    path = tmp_path / "m.ipynb"
+    nbformat.write(nb, path)
+    saved_f, saved_a = nb.cells[0].source, nb.cells[1].source
+    edited_f = "#| export\ndef f():\n    return 2"
+    assert unsaved_exports(path, [saved_f, saved_a]) == []
+    assert unsaved_exports(path, [edited_f, saved_a]) == ["f"], "ran an edit that was not saved"
+    assert unsaved_exports(path, [edited_f, saved_f]) == [], "the last run of each cell is what counts"
+    assert unsaved_exports(path, ["x = 1", "#| export\ndef g(): pass"]) == [], "new or plain cells are not compared"

@@ -3,10 +3,13 @@
 In the instructor tree this regenerates the reference `tinytorch/core`; in a student tree
 it puts the learner's own code into their package.
 """
+import ast
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import nbformat
 
 from .layout import CourseError, find_root
 
@@ -19,6 +22,30 @@ def export_tree(root) -> None:
     proc = subprocess.run([sys.executable, "-c", _EXPORT], cwd=root, capture_output=True, text=True)
     if proc.returncode != 0:
         raise CourseError(f"nbdev_export failed in {root}:\n{proc.stdout}{proc.stderr}")
+
+
+def _defined_names(source: str):
+    "The names a cell's top-level `def`s and `class`es define: what identifies an exported cell."
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    names = tuple(node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef)))
+    return names or None
+
+
+def unsaved_exports(notebook_path, ran_cells) -> list[str]:
+    """Names defined by exported cells whose last run (`ran_cells`, oldest first, as in IPython's `In`)
+    differs from the notebook saved on disk: nbdev exports the file, so those edits would be lost."""
+    saved = {}
+    for cell in nbformat.read(notebook_path, as_version=4).cells:
+        if cell.cell_type == "code" and (names := _defined_names(cell.source)):
+            saved[names] = cell.source.strip()
+    last_run = {}
+    for source in ran_cells:
+        if source.lstrip().startswith(("#| export", "#|export")) and (names := _defined_names(source)):
+            last_run[names] = source.strip()
+    return [name for names, source in last_run.items() if saved.get(names, source) != source for name in names]
 
 
 def export_from_notebook(notebook_name: str) -> None:
@@ -34,6 +61,16 @@ def export_from_notebook(notebook_name: str) -> None:
         root = find_root(Path.cwd())
     except CourseError as e:
         print(f"Not exported: {e}")
+        return
+    try:
+        from IPython import get_ipython
+        ran = get_ipython().user_ns.get("In", []) if get_ipython() else []
+    except ImportError:
+        ran = []
+    stale = unsaved_exports(Path.cwd() / notebook_name, ran) if (Path.cwd() / notebook_name).is_file() else []
+    if stale:
+        print(f"Not exported: the saved {notebook_name} is older than the code you ran for {', '.join(stale)}. "
+              "The export reads the file on disk: save the notebook (Ctrl+S), then run this cell again.")
         return
     export_tree(root)
     print(f"Exported the notebooks of {root} into {root / 'tinytorch'} (from {notebook_name}). "

@@ -26,6 +26,8 @@ def lab_command(root, port=8888, open_browser=True, extra_args=()) -> tuple[list
     cmd.extend(extra_args)
     # Kernels and terminals inherit this: `import tinytorch` finds the learner's package first.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    if (root / ".jupyter").is_dir():  # the learner's JupyterLab settings (scripts/lab.sh writes them)
+        env["JUPYTER_CONFIG_DIR"] = str(root / ".jupyter")
     return cmd, env
 
 
