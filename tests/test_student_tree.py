@@ -6,18 +6,13 @@ import sys
 import nbformat
 import pytest
 
-from helpers import ROOT, MODULES, graded_test_cells, kernel_env, read_nb, secret_lines
+from helpers import ROOT, MODULES, graded_test_cells, kernel_env, read_nb
+from leak_scan import course_secrets, find_leaks
 from tinytorch.course.execute import execute_notebook
 from tinytorch.course.export import export_tree
 from tinytorch.course.layout import is_student_tree, list_modules
-from tinytorch.course.notebooks import BEGIN_HIDDEN, BEGIN_SOLUTION, fill_solutions, nbgrader_meta
+from tinytorch.course.notebooks import fill_solutions, nbgrader_meta
 from tinytorch.course.student import build_student_tree
-
-
-def _all_text_files(tree):
-    for path in tree.rglob("*"):
-        if path.is_file() and path.suffix in {".py", ".ipynb", ".md", ".txt", ".json", ".yml", ".ini", ".toml", ""}:
-            yield path, path.read_text(errors="replace")
 
 
 def test_tree_has_the_modules_and_nothing_else(student_tree):
@@ -28,13 +23,7 @@ def test_tree_has_the_modules_and_nothing_else(student_tree):
 
 
 def test_no_solution_or_hidden_test_anywhere(student_tree):
-    secrets = secret_lines()
-    assert len(secrets) > 20, "the source notebooks should have solutions and hidden tests to hide"
-    leaks = []
-    for path, text in _all_text_files(student_tree):
-        if path.suffix == ".ipynb" or path.parent.name == "core":  # docs and tooling may name the markers
-            assert BEGIN_SOLUTION not in text and BEGIN_HIDDEN not in text, f"marker left in {path}"
-        leaks += [f"{path.relative_to(student_tree)}: {why}: {line}" for line, why in secrets.items() if line in text]
+    leaks = find_leaks(student_tree, course_secrets())
     assert not leaks, "\n".join(leaks[:20])
 
 
