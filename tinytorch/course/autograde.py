@@ -48,22 +48,11 @@ def autograde(module_dir, assignment_id: str, submissions: dict, work_dir, timeo
 
 
 def read_scores(course_dir, assignment_id: str, student_ids) -> dict:
-    "Per-cell scores of each student's submission, from the gradebook of `course_dir`."
-    from nbgrader.api import Gradebook, MissingEntry
+    "Per-cell scores of each student's submission, from the gradebook of `course_dir`, with their total."
+    from .report import gradebook_scores
 
-    db_url = f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
     scores = {}
-    with Gradebook(db_url) as gb:
-        assignment = gb.find_assignment(assignment_id)
-        for student_id in student_ids:
-            cells = {}
-            for notebook in assignment.notebooks:
-                try:
-                    submitted = gb.find_submission_notebook(notebook.name, assignment_id, student_id)
-                except MissingEntry:
-                    cells.update({cell.name: 0.0 for cell in notebook.grade_cells})
-                    continue
-                cells.update({grade.name: float(grade.score) for grade in submitted.grades})
-            cells["total"] = sum(cells.values())
-            scores[student_id] = cells
+    for student_id, cells in gradebook_scores(course_dir, assignment_id, student_ids).items():
+        flat = {grade_id: score for (_, grade_id), score in cells.items()}
+        scores[student_id] = {**flat, "total": sum(flat.values())}
     return scores

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from .layout import CourseError
@@ -50,3 +51,19 @@ def release_notebooks(module_dir, assignment_id: str, work_dir) -> Path:
     shutil.copytree(module_dir, source, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     run_nbgrader(course, "generate_assignment", assignment_id, "--no-db", "--force")
     return course / "release" / assignment_id
+
+
+def release_modules(modules, target_parent) -> list[Path]:
+    "Release each module into `target_parent/<module id>/` (replacing what was there); return those folders."
+    written = []
+    with tempfile.TemporaryDirectory(prefix="tinytorch-release-") as work:
+        for module in modules:
+            if not module.notebook.is_file():
+                raise CourseError(f"module {module.id} has no notebook: expected {module.notebook}")
+            released = release_notebooks(module.dir, module.id, Path(work) / module.id)
+            target = Path(target_parent) / module.id
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(released, target)
+            written.append(target)
+    return written

@@ -5,25 +5,14 @@ where `nbgrader release_assignment` looks when the course uses an nbgrader excha
 instructor uploads to an LMS. (The whole student tree, with a package exported from the releases,
 is `tinytorch student DEST`.)
 """
-import shutil
-import tempfile
 from pathlib import Path
 
 from .layout import find_module, list_modules
-from .nbgrader_runner import prepare_course_dir, release_notebooks
+from .nbgrader_runner import prepare_course_dir, release_modules
 
 
 def release(root, which: str, course_dir) -> list[Path]:
     "Release one module ('03') or every module ('all'); return the release folders."
     course = prepare_course_dir(course_dir)
     modules = [m for m in list_modules(root) if m.notebook.is_file()] if which == "all" else [find_module(root, which)]
-    written = []
-    with tempfile.TemporaryDirectory(prefix="tinytorch-release-") as work:
-        for module in modules:
-            released = release_notebooks(module.dir, module.id, Path(work) / module.id)
-            target = course / "release" / module.id
-            if target.exists():
-                shutil.rmtree(target)
-            shutil.copytree(released, target)
-            written.append(target)
-    return written
+    return release_modules(modules, course / "release")

@@ -9,19 +9,22 @@ from pathlib import Path
 from .grade import Assignment, load_results
 
 
-def gradebook_scores(assignment: Assignment, students) -> dict:
-    "{student: {(notebook, grade_id): score}} from the gradebook (manual scores override automatic ones)."
+def gradebook_scores(course_dir, assignment_id: str, students) -> dict:
+    """{student: {(notebook, grade_id): score}} for every graded cell of the assignment, from the
+    gradebook of `course_dir` (manual scores override automatic ones; a missing notebook scores 0)."""
     from nbgrader.api import Gradebook, MissingEntry
     scores = {}
-    with Gradebook(f"sqlite:///{assignment.course / 'gradebook.db'}") as gb:
+    with Gradebook(f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}") as gb:
+        notebooks = gb.find_assignment(assignment_id).notebooks
         for student in students:
             cells = {}
-            for nb in assignment.expected:
+            for notebook in notebooks:
                 try:
-                    submitted = gb.find_submission_notebook(nb.name, assignment.id, student)
+                    submitted = gb.find_submission_notebook(notebook.name, assignment_id, student)
                 except MissingEntry:
+                    cells.update({(notebook.name, cell.name): 0.0 for cell in notebook.grade_cells})
                     continue
-                cells.update({(nb.name, g.name): float(g.score) for g in submitted.grades})
+                cells.update({(notebook.name, g.name): float(g.score) for g in submitted.grades})
             scores[student] = cells
     return scores
 
@@ -33,7 +36,7 @@ def _column(assignment: Assignment, notebook: str, grade_id: str) -> str:
 def grade_table(assignment: Assignment) -> tuple[list[str], list[dict]]:
     "The CSV's header and rows: one row per graded learner, one column per graded cell, then the total."
     results = load_results(assignment.id, assignment.course)
-    scores = gradebook_scores(assignment, sorted(results))
+    scores = gradebook_scores(assignment.course, assignment.id, sorted(results))
     tests = assignment.tests
     header = ["student"] + [_column(assignment, nb, gid) for nb, gid in tests] + ["total", "max", "status", "notes", "flags"]
     rows = []

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .export import export_tree
 from .layout import STUDENT_MARKER, CourseError, is_student_tree, list_modules
-from .nbgrader_runner import release_notebooks
+from .nbgrader_runner import release_modules
 
 # What a learner's tree is made of, besides the released notebooks.
 STUDENT_FILES = ["README.md", "LICENSE", "settings.ini", "pyproject.toml", "_quarto.yml", "binder", "tinytorch"]
@@ -26,21 +26,6 @@ def _clear_generated_package(root: Path) -> None:
     for generated in (root / "tinytorch" / "core").glob("*.py"):
         if generated.name != "__init__.py":
             generated.unlink()
-
-
-def _release_modules(source_root: Path, dest_root: Path) -> list[str]:
-    released = []
-    with tempfile.TemporaryDirectory(prefix="tinytorch-release-") as work:
-        for module in list_modules(source_root):
-            if not module.notebook.is_file():
-                raise CourseError(f"module {module.id} has no notebook: expected {module.notebook}")
-            release_dir = release_notebooks(module.dir, module.id, work)
-            target = dest_root / "modules" / module.id
-            if target.exists():
-                shutil.rmtree(target)
-            shutil.copytree(release_dir, target)
-            released.append(module.id)
-    return released
 
 
 def _write_marker(dest_root: Path, released: list[str]) -> None:
@@ -67,7 +52,7 @@ def build_student_tree(source_root, dest) -> Path:
         elif src.is_file():
             shutil.copy2(src, dest / name)
     _clear_generated_package(dest)
-    released = _release_modules(source_root, dest)
+    released = [folder.name for folder in release_modules(list_modules(source_root), dest / "modules")]
     export_tree(dest)
     _write_marker(dest, released)
     return dest
