@@ -59,5 +59,6 @@ def test_store_points_match_the_notebook(path):
 
 
 def test_instructor_only_files_stay_out_of_the_student_tree(student_tree):
-    found = [str(p.relative_to(student_tree)) for pattern in INSTRUCTOR_ONLY for p in student_tree.rglob(pattern)]
+    found = [str(p.relative_to(student_tree)) for pattern in INSTRUCTOR_ONLY
+             for p in (student_tree / "modules").rglob(pattern)]
     assert not found, f"instructor-only files in the student tree: {found}"
