@@ -48,14 +48,14 @@ MISTAKES = {
         "row_var and col_var are overwritten with this step's means instead of moved towards them by `weight`",
         ((FSM, ROW_LERP, "row_var[...] = squared.mean(axis=-1, keepdims=True)"),
          (FSM, COL_LERP, "col_var[...] = squared.mean(axis=-2, keepdims=True)")), FSM_CELLS, section="3", notebook="modern"),
-    "fsm_weight_reversed": Mistake(
-        "the running means move by 1 − weight instead of weight (at the first step they must become the means)",
-        ((FSM, ROW_LERP, ROW_LERP.replace("weight)", "1 - weight)")), (FSM, COL_LERP, COL_LERP.replace("weight)", "1 - weight)"))),
-        FSM_CELLS, section="3", notebook="modern"),
     "fsm_state_not_in_place": Mistake(
         "the running means are computed on copies, so the optimizer's row_var and col_var never change",
         ((FSM, ROW_LERP, "row_var = " + ROW_LERP.replace("lerp_(row_var,", "lerp_(row_var.copy(),")),
          (FSM, COL_LERP, "col_var = " + COL_LERP.replace("lerp_(col_var,", "lerp_(col_var.copy(),"))),
+        FSM_CELLS, section="3", notebook="modern"),
+    "fsm_weight_reversed": Mistake(
+        "the running means move by 1 − weight instead of weight (at the first step they must become the means)",
+        ((FSM, ROW_LERP, ROW_LERP.replace("weight)", "1 - weight)")), (FSM, COL_LERP, COL_LERP.replace("weight)", "1 - weight)"))),
         FSM_CELLS, section="3", notebook="modern"),
     "fsm_divides_by_the_sum": Mistake(
         "R C is divided by the sum of R over the rows instead of its mean",
