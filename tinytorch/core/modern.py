@@ -67,7 +67,7 @@ def muon(params, grads, momentum_buffers, *, lr, weight_decay, momentum, nestero
         param *= 1 - lr * weight_decay                         # decoupled, with the unadjusted lr
         param -= muon_lr(lr, adjust_lr_fn, param.shape) * orthogonal
 
-# %% ../../modules/03_optimizers/modern.ipynb #cell-8c11465f
+# %% ../../modules/03_optimizers/modern.ipynb #cell-ecfced61
 def _require(ok: bool, name: str, value, expected: str) -> None:
     "Raise ValueError naming the hyperparameter and its value unless `ok`."
     if not ok:
@@ -99,9 +99,10 @@ def _params_with_grad(group) -> list:
 
 
 class _CheckedOptimizer(Optimizer):
-    """An Optimizer whose subclass says which hyperparameters are valid (`check_group`) and what
-    shape each state entry has (`state_shapes`): both are checked when a group is added and when
-    a checkpoint is loaded, and a refused checkpoint changes nothing."""
+    """An Optimizer whose subclass says which hyperparameters are valid (`check_group`), what shape
+    each state entry has (`state_shapes`) and how a group's parameters move (`update_group`). The
+    first two are checked when a group is added and when a checkpoint is loaded (a refused
+    checkpoint changes nothing). Built on the base class's public side only."""
 
     def check_group(self, group: dict) -> None:
         "Raise ValueError naming any invalid hyperparameter or parameter of `group`."
@@ -109,6 +110,17 @@ class _CheckedOptimizer(Optimizer):
     def state_shapes(self, group: dict, p: Tensor) -> dict:
         "{state name: shape of its array, or None for a number} for parameter `p` once it has stepped."
         return {}
+
+    def update_group(self, group: dict, params: list) -> None:
+        "Update `params`, the parameters of `group` that have a gradient (their state too)."
+        raise NotImplementedError(f"{type(self).__name__} does not define update_group")
+
+    def step(self, closure=None):
+        "Update every parameter that has a gradient; `closure`, if given, recomputes the loss first and its value is returned."
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            self.update_group(group, _params_with_grad(group))
+        return loss
 
     def add_param_group(self, param_group: dict) -> None:
         super().add_param_group(param_group)
@@ -152,7 +164,7 @@ class _CheckedOptimizer(Optimizer):
             self.param_groups, self.state = before
             raise
 
-# %% ../../modules/03_optimizers/modern.ipynb #cell-d9c846af
+# %% ../../modules/03_optimizers/modern.ipynb #cell-e06f94e0
 class Muon(_CheckedOptimizer):
     """Muon (Jordan et al., 2024): momentum, then Newton–Schulz orthogonalisation of each 2-D update, as torch.optim.Muon.
 
@@ -188,20 +200,15 @@ class Muon(_CheckedOptimizer):
     def state_shapes(self, group, p):
         return {"momentum_buffer": p.shape}
 
-    def step(self, closure=None):
-        "Update every parameter that has a gradient; `closure`, if given, recomputes the loss first and its value is returned."
-        loss = closure() if closure is not None else None
-        for group in self.param_groups:
-            params = _params_with_grad(group)
-            for p in params:
-                if "momentum_buffer" not in self.state[p]:
-                    self.state[p]["momentum_buffer"] = np.zeros_like(p.data)
-            muon([p.data for p in params], [p.grad.data for p in params],
-                 [self.state[p]["momentum_buffer"] for p in params], lr=group["lr"],
-                 weight_decay=group["weight_decay"], momentum=group["momentum"], nesterov=group["nesterov"],
-                 ns_coefficients=group["ns_coefficients"], ns_steps=group["ns_steps"], eps=group["eps"],
-                 adjust_lr_fn=group["adjust_lr_fn"])
-        return loss
+    def update_group(self, group, params):
+        for p in params:
+            if "momentum_buffer" not in self.state[p]:
+                self.state[p]["momentum_buffer"] = np.zeros_like(p.data)   # torch starts from zero, not from the gradient
+        muon([p.data for p in params], [p.grad.data for p in params],
+             [self.state[p]["momentum_buffer"] for p in params], lr=group["lr"],
+             weight_decay=group["weight_decay"], momentum=group["momentum"], nesterov=group["nesterov"],
+             ns_coefficients=group["ns_coefficients"], ns_steps=group["ns_steps"], eps=group["eps"],
+             adjust_lr_fn=group["adjust_lr_fn"])
 
 # %% ../../modules/03_optimizers/modern.ipynb #factored_second_moment
 def factored_second_moment(grad, row_var, col_var, weight, eps1):
@@ -249,7 +256,7 @@ def adafactor_state_shapes(shape) -> dict:
         return {"row_var": shape[:-1] + (1,), "col_var": shape[:-2] + (1, shape[-1])}
     return {"variance": shape}
 
-# %% ../../modules/03_optimizers/modern.ipynb #cell-05cb5131
+# %% ../../modules/03_optimizers/modern.ipynb #cell-49914e89
 class Adafactor(_CheckedOptimizer):
     """Adafactor (Shazeer and Stern, 2018): a factored second moment (row and column means), relative
     step sizes and update clipping, as torch.optim.Adafactor (its for-loop path, foreach off)."""
@@ -277,22 +284,17 @@ class Adafactor(_CheckedOptimizer):
     def state_shapes(self, group, p):
         return {"step": None, **adafactor_state_shapes(p.shape)}
 
-    def step(self, closure=None):
-        "Update every parameter that has a gradient; `closure`, if given, recomputes the loss first and its value is returned."
-        loss = closure() if closure is not None else None
-        for group in self.param_groups:
-            params = _params_with_grad(group)
-            for p in params:
-                state = self.state[p]
-                if not state:                              # first step: zero running means
-                    state["step"] = 0
-                    state.update({name: np.zeros(shape, dtype=p.data.dtype)
-                                  for name, shape in adafactor_state_shapes(p.shape).items()})
-                state["step"] += 1
-            states = [self.state[p] for p in params]
-            eps1, eps2 = group["eps"]
-            adafactor([p.data for p in params], [p.grad.data for p in params], [s.get("row_var") for s in states],
-                      [s.get("col_var") for s in states], [s.get("variance") for s in states],
-                      [s["step"] for s in states], lr=group["lr"], beta2_decay=group["beta2_decay"], eps1=eps1,
-                      eps2=eps2, d=group["d"], weight_decay=group["weight_decay"], maximize=group["maximize"])
-        return loss
+    def update_group(self, group, params):
+        for p in params:
+            state = self.state[p]
+            if not state:                              # first step: zero running means
+                state["step"] = 0
+                state.update({name: np.zeros(shape, dtype=p.data.dtype)
+                              for name, shape in adafactor_state_shapes(p.shape).items()})
+            state["step"] += 1
+        states = [self.state[p] for p in params]
+        eps1, eps2 = group["eps"]
+        adafactor([p.data for p in params], [p.grad.data for p in params], [s.get("row_var") for s in states],
+                  [s.get("col_var") for s in states], [s.get("variance") for s in states],
+                  [s["step"] for s in states], lr=group["lr"], beta2_decay=group["beta2_decay"], eps1=eps1,
+                  eps2=eps2, d=group["d"], weight_decay=group["weight_decay"], maximize=group["maximize"])
