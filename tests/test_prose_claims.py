@@ -9,7 +9,7 @@ that a wrong figure is known to fail.
 import pytest
 
 from helpers import ROOT, kernel_env, module_notebooks, read_nb
-from tinytorch.course.claims import ENV_FILE, Quote, quote_matches, quotes_in, read_claims
+from tinytorch.course.claims import ENV_FILE, Quote, cell_fingerprint, quote_matches, quotes_in, read_claims
 from tinytorch.course.execute import execute_notebook
 
 MARKED = [nb for _, nb in module_notebooks() if "<!--claim:" in nb.read_text()]
@@ -59,7 +59,7 @@ def test_every_quoted_figure_is_computed_above_it(path, tmp_path):
     errors = [(r.grade_id, r.error) for r in results if r.error]
     assert not errors, f"cells raised: {errors}"
     claims = read_claims(claims_file)
-    cell_of_count = {cell.get("execution_count"): i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"}
+    cell_of = {cell_fingerprint(cell.source): i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"}
 
     problems, checked = [], 0
     for i, cell in enumerate(read_nb(path).cells):
@@ -75,7 +75,7 @@ def test_every_quoted_figure_is_computed_above_it(path, tmp_path):
                                 f"{[r['text'] for r in records]}: which one does the prose mean?")
                 continue
             record = records[-1]
-            where = cell_of_count.get(record["execution_count"])
+            where = cell_of.get(record["cell"])
             if where is None or where > i:
                 problems.append(f"cell {i}: {quote.key!r} is claimed by cell {where}, which is not above the prose")
             if not quote_matches(quote, record["value"]):

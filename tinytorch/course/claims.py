@@ -16,6 +16,7 @@ test checks that every marked number was claimed by a code cell above it and is 
 rounded to the digits the prose shows (a text claim, such as an optimizer's name, must be equal).
 Without the variable (a learner's kernel, grading) `claim` only formats.
 """
+import hashlib
 import json
 import math
 import numbers
@@ -48,20 +49,25 @@ def claim(key: str, value, fmt: str | None = None) -> str:
     text = format(value, fmt if fmt is not None else (".3g" if isinstance(value, float) else ""))
     path = os.environ.get(ENV_FILE)
     if path:
-        count = _execution_count()
         with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"key": key, "value": value, "text": text, "execution_count": count}) + "\n")
+            f.write(json.dumps({"key": key, "value": value, "text": text, "cell": _running_cell()}) + "\n")
     return text
 
 
-def _execution_count():
-    "The count of the cell being run (which code cell claimed a figure), None outside IPython."
+def cell_fingerprint(source: str) -> str:
+    "A short hash of a code cell's source: how a claim names the cell that made it."
+    return hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
+
+
+def _running_cell():
+    "The fingerprint of the cell being run (its raw source, as IPython recorded it), None outside IPython."
     try:
         from IPython import get_ipython
     except ImportError:
         return None
     shell = get_ipython()
-    return getattr(shell, "execution_count", None) if shell is not None else None
+    history = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None)
+    return cell_fingerprint(history[-1]) if history else None
 
 
 @dataclass(frozen=True)
