@@ -63,13 +63,13 @@ SLIPS.update({
         Slip(1e10, "that is 8 bytes per parameter: mixed-precision Adam holds more"),
         Slip(6.6667e9, "that is 12 bytes per parameter: the gradients or the master copy are forgotten"),
         Slip(2e10, "that is 4 bytes per parameter: the weights alone"),
-        Slip(5.0, "answer a number of parameters (5 billion is 5e9), not billions"),
+        Slip(5.0, "answer a number of parameters, such as 3e9 for 3 billion, not a number of billions"),
     ],
     # Quiz 4
     "zero1_bytes_per_param_8gpus": [
         Slip(2.0, "that shards everything (stage 3); stage 1 shards only the fp32 master copy, m and v"),
         Slip(3.75, "that also shards the gradients (stage 2)"),
-        Slip(16.0, "nothing is sharded there: stage 1 divides the 12 bytes of fp32 state by the 8 GPUs"),
+        Slip(16.0, "nothing is sharded there: stage 1 shards the fp32 part (master copy, m and v)"),
         Slip(1.5, "that is the sharded state alone: each GPU still holds all the 16-bit weights and gradients"),
         Slip(5.0, "the master copy is part of the sharded optimizer state: 12 bytes, not 8"),
     ],
@@ -80,7 +80,7 @@ SLIPS.update({
         Slip(16.0, "nothing is sharded there"),
     ],
     "zero3_bytes_per_param_8gpus": [
-        Slip(16.0, "nothing is sharded there: stage 3 divides all 16 bytes by the 8 GPUs"),
+        Slip(16.0, "nothing is sharded there: stage 3 shards the weights, the gradients and the whole optimizer state"),
         Slip(3.75, "that is stage 2: stage 3 shards the weights too"),
         Slip(5.5, "that is stage 1"),
         Slip(128.0, "multiply by the GPUs? Sharding divides: each GPU holds 1/8 of everything"),
