@@ -40,7 +40,7 @@ from .handin import MANIFEST
 from .layout import CourseError, Module
 from .learner_ids import check_learner_id, learner_id_problem, same_key
 from .nbgrader_runner import prepare_course_dir, run_nbgrader
-from .notebook_check import MAX_NOTEBOOK_BYTES, load_json
+from .notebook_check import MAX_NOTEBOOK_BYTES, load_json, read_notebook
 from .safe_zip import MAX_NESTING, UnreadableZip, member_problem, open_zip, read_member
 
 DEFAULT_ID_PATTERN = r"^(?P<id>[^_\-\s]+)"   # the start of the name, up to the first _, - or space
@@ -439,6 +439,10 @@ def collect_downloads(source, course_dir, modules, only=None, id_pattern=None) -
             mods.append(module_id)
         if state != "new":
             report.messages.append(f"{student} {module_id}: {state}")
+        if c.data is not None:  # collected all the same: grading scores it 0 and tells the learner why
+            for problem in read_notebook(c.data, f"{notebook}.ipynb", validate_format=False).problems:
+                if problem.fatal:
+                    report.messages.append(f"{student} {module_id}: {shown(problem.message)} (from {shown(c.origin)})")
     return report
 
 

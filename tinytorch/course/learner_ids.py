@@ -1,4 +1,4 @@
-"""Learner ids: which are safe to use as a folder name, and when two of them are the same learner.
+"""Learner ids: which are safe to use as a folder name, and which two can't be told apart.
 
 A learner id becomes a folder, `COURSE/submitted/ID/`, and a row of the gradebook. It arrives
 from places a learner controls (`handin.json`, the name of a zip, a folder or a notebook) or
@@ -45,6 +45,8 @@ def _first_bad_character(text: str) -> str | None:
 
 def learner_id_problem(value) -> str | None:
     "What makes `value` unusable as a learner id (a phrase), or None when it is fine."
+    if value is None:
+        return "is missing"
     if not isinstance(value, str):
         return f"is {type(value).__name__}, not text"
     if not value:
