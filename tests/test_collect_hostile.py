@@ -399,3 +399,24 @@ def test_json_depth_limit_is_what_it_says():
     assert value is not None and problems == []
     value, problems = load_json(_deep(MAX_JSON_DEPTH + 1).encode(), "x.json")
     assert value is None and problems[0].code == "too_deep"
+
+
+# --------------------------------------------------------------------------- an nbgrader exchange
+@pytest.mark.slow
+def test_the_exchange_is_collected_without_its_unsafe_ids(course):
+    from tinytorch.course.collect import collect_exchange
+    exchange = course.tmp / "exchange"
+    stamp = "2026-11-21 10:00:00.000000 UTC"
+    for student in ("ada", "bob", "..", "evil\x1b", "Bob"):
+        inbound = exchange / "tinytorch" / "inbound" / f"{student}+01_tensor+{stamp}+abc123"
+        inbound.mkdir(parents=True)
+        (inbound / "tensor.ipynb").write_bytes(HONEST)
+        (inbound / "timestamp.txt").write_text(stamp)
+    course.before = course.snapshot()
+    module = next(m for m in course.modules if m.id == "01_tensor")
+    report = collect_exchange(course.course, module, exchange)
+    assert course.snapshot() == course.before
+    assert report.collected == {"ada": ["01_tensor"]}
+    assert said(report, "not collected", "'..'") and said(report, "not collected", "U+001B")
+    assert said(report, "not collected", "'Bob'", "'bob'", "differ only in case")
+    assert not (course.course / "01_tensor").exists()

@@ -446,14 +446,54 @@ def collect_downloads(source, course_dir, modules, only=None, id_pattern=None) -
     return report
 
 
+def _exchange_course_id() -> str:
+    "The course id nbgrader uses in the exchange (`c.CourseDirectory.course_id` of the course config)."
+    from traitlets.config.loader import PyFileConfigLoader
+    from .nbgrader_runner import CONFIG
+    return PyFileConfigLoader(CONFIG.name, str(CONFIG.parent)).load_config().CourseDirectory.course_id
+
+
+def safe_exchange(course: Path, module: Module, root: Path, report: CollectReport) -> Path:
+    """The exchange root to collect from: `root` itself when every learner id in its inbound folder
+    is usable; otherwise a copy made of links to the usable submissions only (the rest are reported).
+
+    nbgrader names an inbound submission `ID+ASSIGNMENT+TIMESTAMP[+RANDOM]` and writes it to
+    `submitted/ID/`, so an id of `..` written by a learner's exchange client would land outside."""
+    course_id = _exchange_course_id()
+    inbound = root / course_id / "inbound"
+    entries = sorted(inbound.glob(f"*+{module.id}+*")) if inbound.is_dir() else []
+    candidates, refused = [], []
+    for entry in entries:
+        owner = Owner.of(entry.name.rsplit("+", 3)[0])
+        if owner.problem:
+            report.messages.append(f"not collected: {shown(entry.name)} in the exchange (the learner id "
+                                   f"{shown(repr(owner.spelled))} {owner.problem})")
+            refused.append(entry)
+        else:
+            candidates.append(Candidate(owner, module, None, None, entry.name, 0, 0.0))
+    submitted = course / "submitted"
+    existing = [p.name for p in submitted.iterdir() if p.is_dir()] if submitted.is_dir() else []
+    kept = {c.origin for c in drop_collisions(candidates, existing, report)}
+    if not refused and len(kept) == len(candidates):
+        return root
+    filtered = course / ".tinytorch" / "exchange"
+    shutil.rmtree(filtered, ignore_errors=True)
+    (filtered / course_id / "inbound").mkdir(parents=True)
+    for entry in entries:
+        if entry.name in kept:
+            (filtered / course_id / "inbound" / entry.name).symlink_to(entry.resolve(), target_is_directory=True)
+    return filtered
+
+
 def collect_exchange(course_dir, module: Module, exchange_root) -> CollectReport:
     "Collect the submissions of `module` from an nbgrader exchange (nbgrader collect, newest per learner)."
     root = Path(exchange_root)
     if not root.is_dir():
         raise CourseError(f"no nbgrader exchange at {root}")
     course = prepare_course_dir(course_dir)
-    run_nbgrader(course, "collect", module.id, f"--Exchange.root={root.resolve()}", "--update")
     report = CollectReport()
+    source = safe_exchange(course, module, root.resolve(), report)
+    run_nbgrader(course, "collect", module.id, f"--Exchange.root={source}", "--update")
     submitted = course / "submitted"
     if submitted.is_dir():
         for student in sorted(p.name for p in submitted.iterdir() if (p / module.id).is_dir()):
