@@ -37,13 +37,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .handin import MANIFEST
+from .collect_names import Matcher, Owner
 from .layout import CourseError, Module
-from .learner_ids import check_learner_id, learner_id_problem, same_key
+from .learner_ids import check_learner_id, same_key
 from .nbgrader_runner import prepare_course_dir, run_nbgrader
 from .notebook_check import MAX_NOTEBOOK_BYTES, load_json, read_notebook
 from .safe_zip import MAX_NESTING, UnreadableZip, member_problem, open_zip, read_member
 
-DEFAULT_ID_PATTERN = r"^(?P<id>[^_\-\s]+)"   # the start of the name, up to the first _, - or space
 MAX_ARCHIVE_BYTES = 2 * 2**30                # what one top-level zip may unpack to, nested zips included
 MAX_MANIFEST_BYTES = 2**20
 JUNK = {"__MACOSX": "macOS metadata", ".ipynb_checkpoints": "Jupyter checkpoint copies"}
@@ -52,27 +52,6 @@ JUNK = {"__MACOSX": "macOS metadata", ".ipynb_checkpoints": "Jupyter checkpoint 
 def shown(text) -> str:
     "`text` safe to print: control characters and undecodable bytes of file names escaped."
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(text))
-
-
-@dataclass(frozen=True)
-class Owner:
-    "A learner id as it was found (`spelled`) and as it is used (`learner`, NFC; None when refused)."
-    spelled: object
-    learner: str | None
-    problem: str | None = None
-
-    @staticmethod
-    def of(spelled) -> "Owner":
-        problem = learner_id_problem(spelled)
-        return Owner(spelled, None if problem else check_learner_id(spelled), problem)
-
-
-@dataclass(frozen=True)
-class NotebookMatch:
-    module: Module
-    notebook: str       # the course notebook's name without .ipynb ("nn" in 02_autograd)
-    counter: int        # the LMS resubmission counter (0: none)
-    prefix: str         # what comes before the notebook name in the file name (where the id is)
 
 
 @dataclass
@@ -98,56 +77,6 @@ class CollectReport:
     def __str__(self):
         lines = [f"{student}: {', '.join(sorted(mods))}" for student, mods in sorted(self.collected.items())]
         return "\n".join(lines + self.messages) or "nothing collected"
-
-
-class Matcher:
-    "Tells which course notebook a file name is, and whose it is."
-
-    def __init__(self, modules, id_pattern=None):
-        self.modules = list(modules)
-        self.id_pattern = re.compile(id_pattern) if id_pattern else None
-        pairs = [(m, p.stem) for m in self.modules for p in sorted(m.dir.glob("*.ipynb"))]
-        pairs += [(m, m.name) for m in self.modules if (m, m.name) not in pairs]
-        self.notebooks = sorted(pairs, key=lambda pair: -len(pair[1]))  # longest first: "nn" after "training"
-
-    def notebook_of(self, filename: str, folder_hint: str = "") -> NotebookMatch | None:
-        "Which course notebook `filename` is (LMS counters understood), or None."
-        name = PurePosixPath(filename).name
-        if not name.lower().endswith(".ipynb"):
-            return None
-        stem = name[:-len(".ipynb")]
-        for module, notebook in self.notebooks:
-            if folder_hint and folder_hint == module.id and stem == notebook:
-                return NotebookMatch(module, notebook, 0, "")
-        for module, notebook in self.notebooks:
-            m = re.search(rf"(?:^|[^a-z0-9]){re.escape(notebook)}(?:(?:-| \(|_)(\d+)\)?)?$", stem.lower())
-            if m:
-                return NotebookMatch(module, notebook, int(m.group(1) or 0), stem[:m.start()])
-        return None
-
-    def module_of(self, filename: str, folder_hint: str = ""):
-        "(module, resubmission counter) for a notebook file name, or (None, 0)."
-        found = self.notebook_of(filename, folder_hint)
-        return (found.module, found.counter) if found else (None, 0)
-
-    def owner_in(self, name: str) -> Owner | None:
-        """The learner id in a file or folder name (None: there is none). The default pattern reads
-        the name without `.zip` / `.ipynb`; an --id-pattern reads the name as it is."""
-        if self.id_pattern is None:
-            name = re.sub(r"\.(zip|ipynb)$", "", name, flags=re.I)
-        m = (self.id_pattern or re.compile(DEFAULT_ID_PATTERN)).search(name)
-        if not m or not m.group("id"):
-            return None
-        return Owner.of(m.group("id"))
-
-    def owner_of_notebook(self, filename: str, match: NotebookMatch) -> Owner | None:
-        "The learner id in a loose notebook's name: the default pattern reads what precedes the notebook name."
-        return self.owner_in(PurePosixPath(filename).name if self.id_pattern else match.prefix)
-
-    def student_of(self, name: str) -> str | None:
-        "The usable learner id in a name, or None."
-        owner = self.owner_in(PurePosixPath(name).name)
-        return owner.learner if owner else None
 
 
 class Collector:
