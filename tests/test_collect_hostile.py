@@ -420,3 +420,19 @@ def test_the_exchange_is_collected_without_its_unsafe_ids(course):
     assert said(report, "not collected", "'..'") and said(report, "not collected", "U+001B")
     assert said(report, "not collected", "'Bob'", "'bob'", "differ only in case")
     assert not (course.course / "01_tensor").exists()
+
+
+def test_collecting_one_module_lists_the_others_as_not_used(course):
+    (course.downloads / "ada_nn.ipynb").write_bytes(HONEST)
+    only = next(m for m in course.modules if m.id == "01_tensor")
+    report = course.collect(only=only)
+    assert said(report, "not used", "ada_nn.ipynb", "a notebook of 02_autograd; only 01_tensor is collected")
+    assert report.collected == {"honest": ["01_tensor"]}
+
+
+def test_the_downloads_and_the_course_folder_must_not_hold_each_other(course):
+    for source, dest in ((course.tree, course.course), (course.downloads, course.downloads / "grading"),
+                         (course.downloads, course.downloads)):
+        with pytest.raises(CourseError, match="must not hold each other"):
+            collect_downloads(source, dest, course.modules)
+    assert course.snapshot() == course.before and not (course.downloads / "grading").exists()

@@ -82,8 +82,8 @@ class CollectReport:
 class Collector:
     "Finds the candidate submissions in a folder of downloads, reporting everything it leaves out."
 
-    def __init__(self, matcher: Matcher, report: CollectReport):
-        self.matcher, self.report = matcher, report
+    def __init__(self, matcher: Matcher, report: CollectReport, only: Module | None = None):
+        self.matcher, self.report, self.only = matcher, report, only
         self.found: list[Candidate] = []
         self.junk = Counter()   # {(where, why): files}
         self.budget = MAX_ARCHIVE_BYTES
@@ -101,6 +101,13 @@ class Collector:
         elif owner.problem:
             self.refuse(origin, f"the learner id {shown(repr(owner.spelled))} {owner.problem}")
         return owner is None or owner.problem is not None
+
+    def _other_module(self, origin, match) -> bool:
+        "Report a notebook of a module that is not being collected; True when it is one."
+        if self.only is not None and match.module.id != self.only.id:
+            self.not_used(origin, f"a notebook of {match.module.id}; only {self.only.id} is collected")
+            return True
+        return False
 
     def _junk_part(self, parts) -> str | None:
         return next((p for p in parts if p in JUNK), None)
@@ -142,6 +149,8 @@ class Collector:
             match = self.matcher.notebook_of(path.name, relative.parent.name)
             if match is None:
                 self.not_used(relative, "no module notebook name in it")
+                return
+            if self._other_module(relative, match):
                 return
             owner = (self.matcher.owner_in(relative.parts[0]) if len(relative.parts) > 1
                      else self.matcher.owner_of_notebook(path.name, match))
@@ -192,7 +201,7 @@ class Collector:
             if modules is None or self._owner_problem(origin, owner):
                 return
             for module in self.matcher.modules:  # named but holding no notebook: handed in empty
-                if module.id in modules:
+                if module.id in modules and (self.only is None or module.id == self.only.id):
                     self.found.append(Candidate(owner, module, None, None, f"{origin} (no notebook)", -1, 0.0))
         elif owner is None and not container:
             owner = self.matcher.owner_in(PurePosixPath(name_hint).name)
@@ -230,6 +239,8 @@ class Collector:
             self.not_used(inner, "no module notebook name in it" if name.lower().endswith(".ipynb")
                           else "not a notebook of the course")
             return
+        if self._other_module(inner, match):
+            return
         who = owner or (self.matcher.owner_in(parts[0]) if len(parts) > 1
                         else self.matcher.owner_of_notebook(name, match))
         if self._owner_problem(inner, who):
@@ -249,8 +260,8 @@ class Collector:
             self.not_used(where or ".", f"{count} file(s) of {why}")
 
 
-def find_candidates(source: Path, matcher: Matcher, report: CollectReport) -> list:
-    collector = Collector(matcher, report)
+def find_candidates(source: Path, matcher: Matcher, report: CollectReport, only: Module | None = None) -> list:
+    collector = Collector(matcher, report, only)
     collector.folder(Path(source))
     collector.finish()
     return collector.found
@@ -343,8 +354,12 @@ def collect_downloads(source, course_dir, modules, only=None, id_pattern=None) -
             re.compile(id_pattern)
         except re.error as e:
             raise CourseError(f"--id-pattern {id_pattern!r} is not a regular expression: {e}") from None
+    here, there = source.resolve(), Path(course_dir).resolve()
+    if source.is_dir() and (here == there or here in there.parents or there in here.parents):
+        raise CourseError(f"the downloads ({source}) and the course folder ({course_dir}) must not hold each other: "
+                          "collect from the folder the LMS downloads are in")
     course = prepare_course_dir(course_dir)
-    matcher = Matcher([only] if only else modules, id_pattern)
+    matcher = Matcher(modules, id_pattern)
     report = CollectReport()
     if source.is_file():
         tmp = course / ".tinytorch" / "collect-input"
@@ -352,7 +367,7 @@ def collect_downloads(source, course_dir, modules, only=None, id_pattern=None) -
         tmp.mkdir(parents=True)
         shutil.copy(source, tmp / source.name)
         source = tmp
-    candidates = find_candidates(source, matcher, report)
+    candidates = find_candidates(source, matcher, report, only)
     submitted = course / "submitted"
     existing = [p.name for p in submitted.iterdir() if p.is_dir()] if submitted.is_dir() else []
     chosen = choose(drop_collisions(candidates, existing, report), report)

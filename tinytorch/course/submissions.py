@@ -56,8 +56,9 @@ class CheckedNotebook:
     name: str
     status: str                    # "ok", "missing" or "unreadable"
     notebook: nbformat.NotebookNode | None = None
-    notes: list = field(default_factory=list)
+    notes: list = field(default_factory=list)     # the problems' messages, for the feedback
     flags: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)  # notebook_check.Problem of each note (code, fatal, grade_id)
 
 
 def _source_text(source) -> str:
@@ -94,14 +95,15 @@ def check_notebook(folder: Path, expected: ExpectedNotebook, graded_modules=()) 
     check = check_notebook_file(Path(folder) / f"{expected.name}.ipynb", expected.expected_cells)
     if not check.gradable:
         missing = any(p.code == "missing" for p in check.problems)
-        return CheckedNotebook(expected.name, "missing" if missing else "unreadable", notes=check.messages)
+        return CheckedNotebook(expected.name, "missing" if missing else "unreadable", notes=check.messages,
+                               problems=check.problems)
     nb = rebuild(check.notebook, expected)
     flags = {}
     for module in graded_modules or [""]:
         for cell, found in scan_cells(nb, module).items():
             flags.setdefault(cell, [])
             flags[cell] = sorted(set(flags[cell]) | set(found))
-    return CheckedNotebook(expected.name, "ok", nb, check.messages, flags)
+    return CheckedNotebook(expected.name, "ok", nb, check.messages, flags, check.problems)
 
 
 def submission_hash(folder: Path) -> str:
