@@ -436,3 +436,16 @@ def test_the_downloads_and_the_course_folder_must_not_hold_each_other(course):
         with pytest.raises(CourseError, match="must not hold each other"):
             collect_downloads(source, dest, course.modules)
     assert course.snapshot() == course.before and not (course.downloads / "grading").exists()
+
+
+def test_a_bad_hand_in_inside_a_download_all_zip_costs_only_its_owner(course):
+    good = course.handin_zip("good_01_tensor.zip", "good").read_bytes()
+    evil = course.handin_zip("evil_01_tensor.zip", "../../modules").read_bytes()
+    for name in ("good_01_tensor.zip", "evil_01_tensor.zip"):
+        (course.downloads / name).unlink()
+    course.zip("download_all.zip", {"good_attempt/good_01_tensor.zip": good, "evil_attempt/evil_01_tensor.zip": evil,
+                                    "bad_attempt/bad_01_tensor.zip": b"PK\x05\x06 broken"})
+    report = course.collect()
+    assert set(report.collected) == {"honest", "good"}
+    assert said(report, "not collected", "download_all.zip!evil_attempt/evil_01_tensor.zip", "'../../modules'")
+    assert said(report, "not collected", "download_all.zip!bad_attempt/bad_01_tensor.zip", "not a valid zip")

@@ -114,7 +114,9 @@ class Collector:
 
     # ------------------------------------------------------------------ folders
     def folder(self, source: Path):
-        for dirpath, dirnames, filenames in os.walk(source):  # never follows symbolic links
+        def unreadable(error: OSError):
+            self.refuse(Path(error.filename).relative_to(source), f"can't be read: {error.strerror}")
+        for dirpath, dirnames, filenames in os.walk(source, onerror=unreadable):  # never follows symbolic links
             here = Path(dirpath)
             dirnames.sort()
             for name in list(dirnames):
@@ -214,6 +216,8 @@ class Collector:
                 self.member(zf, info, origin, owner, depth)
             except UnreadableZip as e:
                 self.refuse(f"{origin}!{info.filename}", str(e))
+            except Exception as e:  # one odd member of a "download all" zip never costs the others theirs
+                self.refuse(f"{origin}!{info.filename}", f"could not be read: {type(e).__name__}: {e}")
 
     def member(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str, owner: Owner | None, depth: int):
         name, inner = info.filename, f"{origin}!{info.filename}"
