@@ -449,3 +449,11 @@ def test_a_bad_hand_in_inside_a_download_all_zip_costs_only_its_owner(course):
     assert set(report.collected) == {"honest", "good"}
     assert said(report, "not collected", "download_all.zip!evil_attempt/evil_01_tensor.zip", "'../../modules'")
     assert said(report, "not collected", "download_all.zip!bad_attempt/bad_01_tensor.zip", "not a valid zip")
+
+
+def test_a_notebook_that_never_had_graded_cells_is_not_warned_about(tmp_path):
+    demo = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    path = tmp_path / "demo.ipynb"
+    nbformat.write(demo, path)
+    assert check_handin_notebook(path, {}) == []                  # recorded: no graded cells
+    assert any("no graded cells left" in w for w in check_handin_notebook(path, None))  # not recorded: say so

@@ -78,10 +78,11 @@ def released_cells(folder) -> dict:
     return found
 
 
-def check_handin_notebook(path: Path, expected: dict) -> list[str]:
+def check_handin_notebook(path: Path, expected: dict | None) -> list[str]:
     """Warnings about one notebook (empty list: it will grade normally). `expected`: {grade_id:
-    ExpectedCell} (or an older {grade_id: checksum}); empty when the tree does not record them."""
-    expected = {gid: c if isinstance(c, ExpectedCell) else _expected_cell(gid, c) for gid, c in expected.items()}
+    ExpectedCell} (or an older {grade_id: checksum}); None when the tree does not record them."""
+    if expected is not None:
+        expected = {gid: c if isinstance(c, ExpectedCell) else _expected_cell(gid, c) for gid, c in expected.items()}
     return check_notebook_file(path, expected).messages
 
 
@@ -102,7 +103,7 @@ def handin(root, which: str, student_id: str, dest=None, out=print) -> Path:
         for module in modules:
             expected = graded_cells_of(root, module)
             for notebook in module_notebooks(module):
-                warnings = check_handin_notebook(notebook, expected.get(notebook.stem, {}))
+                warnings = check_handin_notebook(notebook, expected.get(notebook.stem))
                 for warning in warnings:
                     out(f"WARNING {module.id}: {warning}")
                 problems += len(warnings)

@@ -171,10 +171,12 @@ def _test_changed(cell: dict, expected: ExpectedCell | None, meta: dict) -> bool
         return False
 
 
-def check_cells(check: NotebookCheck, expected: dict) -> None:
+def check_cells(check: NotebookCheck, expected: dict | None) -> None:
     """Add the graded-cell problems of `check.notebook` against `expected` ({grade_id: ExpectedCell};
-    empty when not known: then only what the notebook says about itself is checked)."""
-    name, seen = check.name, {}
+    {} for a notebook without graded cells; None when not known: then only what the notebook says
+    about itself is checked)."""
+    name, seen, known_cells = check.name, {}, expected is not None
+    expected = expected or {}
     for index, cell in enumerate(check.notebook["cells"]):
         if not isinstance(cell, dict):
             check.problems.append(Problem("not_a_cell", f"{name}: cell {index + 1} is not a notebook cell; "
@@ -213,14 +215,14 @@ def check_cells(check: NotebookCheck, expected: dict) -> None:
         else:
             message = f"cell {grade_id} was deleted; its points score 0. Copy it back from a fresh copy of the module"
         check.problems.append(Problem("deleted_cell", f"{name}: {message}", grade_id))
-    if not seen:
+    if not seen and (expected or not known_cells):  # a notebook that never had graded cells is fine
         check.problems.append(Problem("no_graded_cells", f"{name} has no graded cells left: was the grading "
                                       "metadata removed? Nothing in it can be graded"))
 
 
-def points_at_stake(expected: dict) -> float | None:
+def points_at_stake(expected: dict | None) -> float | None:
     "The points of the expected cells, None when not known."
-    points = [c.points for c in expected.values()]
+    points = [c.points for c in (expected or {}).values()]
     return sum(points) if points and None not in points else None
 
 
@@ -229,7 +231,7 @@ def _cost(expected: dict) -> str:
     return f"its {total:g} points score 0" if total is not None else "nothing in it can be graded"
 
 
-def check_notebook_bytes(data: bytes, name: str, expected: dict) -> NotebookCheck:
+def check_notebook_bytes(data: bytes, name: str, expected: dict | None) -> NotebookCheck:
     "Every rule, on a notebook's bytes; a fatal problem says what it costs."
     check = read_notebook(data, name)
     if check.notebook is None:
@@ -240,7 +242,7 @@ def check_notebook_bytes(data: bytes, name: str, expected: dict) -> NotebookChec
     return check
 
 
-def check_notebook_file(path, expected: dict) -> NotebookCheck:
+def check_notebook_file(path, expected: dict | None) -> NotebookCheck:
     "Every rule, on the notebook at `path` (missing is a fatal problem too)."
     path = Path(path)
     if not path.is_file():
