@@ -15,8 +15,12 @@ Bytes that are not UTF-8 are read as U+FFFD with a warning rather than refused: 
 an output should not cost a learner their grade.
 
     expected = {"test_matmul": ExpectedCell("test_matmul", "test", points=3, test_digest=...)}
-    check = check_notebook_file(path, expected)
-    check.gradable, [p.message for p in check.problems]
+    check = check_notebook_file(path, expected)   # expected=None: the graded cells are not known
+    check.gradable, [p.message for p in check.problems], check.notebook (the parsed JSON)
+
+Grading gets `expected` from `submissions.ExpectedNotebook.expected_cells`, `tinytorch handin`
+from the student tree's marker (`handin.released_cells`); both give the same ExpectedCell for a
+cell, so a learner reads the same sentence before handing in and in the feedback.
 """
 import hashlib
 import json
