@@ -457,3 +457,16 @@ def test_a_notebook_that_never_had_graded_cells_is_not_warned_about(tmp_path):
     nbformat.write(demo, path)
     assert check_handin_notebook(path, {}) == []                  # recorded: no graded cells
     assert any("no graded cells left" in w for w in check_handin_notebook(path, None))  # not recorded: say so
+
+
+def test_reading_a_member_stops_at_the_limit_whatever_its_header_says(tmp_path):
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("tensor.ipynb", b"\0" * (3 * 2**20))
+    with safe_zip.open_zip(path) as zf:
+        with pytest.raises(safe_zip.UnreadableZip, match="more than 1 MB"):
+            safe_zip.read_member(zf, zf.getinfo("tensor.ipynb"), limit=2**20)
+        info = zf.getinfo("tensor.ipynb")
+        info.file_size = 10  # a lying header: zipfile stops at it and finds the CRC wrong
+        with pytest.raises(safe_zip.UnreadableZip, match="can't be unpacked"):
+            safe_zip.read_member(zf, info, limit=2**20)
