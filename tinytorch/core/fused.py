@@ -262,7 +262,7 @@ def _flat_states(states, name: str, params, orders):
         flat.append(_flat(s, order))
     return flat
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-f84cf9d4
+# %% ../../modules/03_optimizers/fused.ipynb #cell-1696b779
 def sgd_kernel(p, g, maximize, weight_decay, minus_lr):
     "One plain SGD step over the 1-d arrays p and g, in place, in a single loop."
     if not maximize and weight_decay == 0:
@@ -281,7 +281,7 @@ def sgd_kernel(p, g, maximize, weight_decay, minus_lr):
 
 def momentum_kernel(p, g, buf, first_step, nesterov, maximize, weight_decay, momentum, one_minus_dampening,
                     minus_lr):
-    "One SGD step with momentum over the 1-d arrays p, g, buf, in place (buf is only written on the first step)."
+    "One SGD step with momentum over the 1-d arrays p, g, buf, in place (buf is not read on a first step: it is filled)."
     for j in range(p.size):
         pj, d = p[j], g[j]
         if maximize:
