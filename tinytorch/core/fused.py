@@ -161,7 +161,7 @@ def _thread_pool() -> ThreadPoolExecutor:
         _pool = ThreadPoolExecutor(max_workers=num_threads() - 1, thread_name_prefix="tinytorch-fused")
     return _pool
 
-# %% ../../modules/03_optimizers/fused.ipynb #cell-edfd5fbc
+# %% ../../modules/03_optimizers/fused.ipynb #cell-ab2910f3
 PARALLEL_MIN_ELEMENTS = 1 << 18   # a step smaller than this runs on one thread
 PARALLEL_MIN_BLOCK = 1 << 14      # ... and so does one whose blocks are smaller than this on average
 
@@ -191,6 +191,9 @@ def for_each_block(arrays, kernel, n_scratch: int) -> None:
                 start = (k - first_block[i]) * block
                 stop = min(start + block, sizes[i])
                 blocks, length = [a[start:stop] for a in arrays[i]], stop - start
+            if not n_scratch:   # the compiled kernels need no scratch: skip its bookkeeping
+                kernel(i, blocks, ())
+                continue
             dtype = arrays[i][0].dtype
             views = scratch.get((dtype, length))
             if views is None:   # full blocks, and small tensors of a repeated size, reuse their views
