@@ -9,7 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from tinytorch.course import grading_kernel as gk
+from tinytorch.course.grading import kernel as gk
 from tinytorch.course.collect import Matcher, collect_downloads, collect_exchange
 from tinytorch.course.handin import check_handin_notebook, check_student_id
 from tinytorch.course.integrity import mark_test_cells, scan_source, unmark

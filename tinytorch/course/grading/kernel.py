@@ -41,7 +41,10 @@ import time
 
 CONFIG_ENV = "TINYTORCH_GRADER_CONFIG"
 # Modules whose functions tests rely on; learner code must not be able to replace them.
-GUARDED_MODULES = ("numpy", "numpy.testing", "numpy.linalg", "math", "operator", "builtins")
+GUARDED_MODULES = ("numpy", "numpy.testing", "numpy.testing._private.utils", "numpy.linalg", "math", "operator",
+                   "builtins")
+# Names under which test cells use those modules: a notebook must not rebind them to a lenient proxy.
+MODULE_ALIASES = {"np": "numpy", "numpy": "numpy", "math": "math", "operator": "operator"}
 # NumPy helpers that become strict (numeric arrays only) while a test cell runs.
 STRICT_NUMPY = ("allclose", "isclose", "array_equal", "array_equiv")
 STRICT_TESTING = ("assert_allclose", "assert_array_equal", "assert_array_almost_equal", "assert_almost_equal",
@@ -302,6 +305,13 @@ class Guard:
                     else:
                         replaced.append(f"{name}.{attr}")
                     setattr(module, attr, original)
+            if sys.modules.get(name) is not module:  # a proxy put in sys.modules: test cells' imports get it
+                replaced.append(f"sys.modules[{name!r}]")
+                sys.modules[name] = module
+        for alias, name in MODULE_ALIASES.items():
+            if alias in self.shell.user_ns and self.shell.user_ns[alias] is not self.modules[name]:
+                replaced.append(f"the notebook's name {alias}")
+                self.shell.user_ns[alias] = self.modules[name]
         return replaced
 
     def _install_strict(self):
@@ -321,6 +331,9 @@ class Guard:
         for name, value in self.helpers.items():
             if getattr(builtins, name, None) is not value or name in self.shell.user_ns:
                 changed.append(name)
+        changed += [f"sys.modules[{name!r}]" for name, module in self.modules.items() if sys.modules.get(name) is not module]
+        changed += [f"the notebook's name {alias}" for alias, name in MODULE_ALIASES.items()
+                    if alias in self.shell.user_ns and self.shell.user_ns[alias] is not self.modules[name]]
         return changed
 
     # -- IPython events --------------------------------------------------------------------

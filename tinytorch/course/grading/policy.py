@@ -66,6 +66,7 @@ class GuardPolicy:
     hard_deny: list = field(default_factory=list)
     skip: list = field(default_factory=list)  # [[sha, n, reason]]: cells that stopped the kernel on an earlier attempt
     attempt: int = 0
+    matplotlib_cache: str = ""             # a font cache made once (else each kernel runs fc-list, refused)
     environment: list = field(default_factory=lambda: sorted({sys.prefix, sys.base_prefix, sys.exec_prefix}))
     masked: list = field(default_factory=installed_copies)
 
@@ -82,6 +83,10 @@ class GuardPolicy:
     @property
     def connection_file(self) -> str:
         return os.path.join(self.private, "connection.json")
+
+    @property
+    def matplotlib_dir(self) -> str:
+        return os.path.join(self.private, "matplotlib")
 
     @property
     def kernel_config_file(self) -> str:
@@ -127,7 +132,7 @@ class GuardPolicy:
                 "LANG": "C.UTF-8", "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
                 "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                 "TINYTORCH_CHECKS": "grade", "TINYTORCH_NO_EXPORT": "1", "NBGRADER_EXECUTION": "autograde",
-                CONFIG_ENV: self.kernel_config_file}
+                "MPLCONFIGDIR": self.matplotlib_dir, CONFIG_ENV: self.kernel_config_file}
 
     def bwrap_argv(self, notebook: str, kernel_argv: list[str]) -> list[str]:
         "The bubblewrap command that runs `kernel_argv` inside this policy's sandbox."

@@ -19,15 +19,29 @@ from pathlib import Path
 from .policy import KERNEL_INSIDE, NOTEBOOK_ENV, POLICY_ENV, SANDBOX_UID, GuardPolicy
 
 
-def make_private_folder(prefix: str = "tt-") -> Path:
+def make_private_folder(prefix: str = "tt-", matplotlib_cache: str = "") -> Path:
     """A new private folder for one submission, owned by the sandbox's user. It lives in the
     system's temporary folder: short paths (a ZMQ ipc socket path has at most 107 bytes)."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     (folder / "work").mkdir()
+    mpl = folder / "matplotlib"
+    if matplotlib_cache and Path(matplotlib_cache).is_dir():
+        shutil.copytree(matplotlib_cache, mpl)
+    else:
+        mpl.mkdir()
     if os.getuid() == 0:
-        for path in (folder, folder / "work"):
+        for path in (folder, *folder.rglob("*")):
             os.chown(path, SANDBOX_UID, SANDBOX_UID)
     return folder
+
+
+def make_matplotlib_cache(folder: Path) -> str:
+    "Matplotlib's font cache, built once (outside any sandbox) for every kernel to start from."
+    if not any(folder.glob("fontlist*.json")):
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], capture_output=True,
+                       env={**os.environ, "MPLCONFIGDIR": str(folder)}, timeout=300)
+    return str(folder)
 
 
 def _give(path: Path) -> None:

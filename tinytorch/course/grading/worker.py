@@ -37,7 +37,7 @@ class Worker:
         self.job = job
         self.course = Path(job["course"])
         self.assignment, self.student = job["assignment"], job["student"]
-        self.private = make_private_folder()
+        self.private = make_private_folder(matplotlib_cache=job["policy"].get("matplotlib_cache", ""))
         self.policy = GuardPolicy(private=str(self.private), **job["policy"])
         config = PyFileConfigLoader("nbgrader_config.py", path=str(self.course)).load_config()
         config.CourseDirectory.root = str(self.course)
