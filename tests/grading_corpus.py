@@ -53,4 +53,5 @@ def expected_scores(points: dict, targets) -> dict:
 
 
 def graded_points(nb) -> dict:
-    return {gid: float(nbgrader_meta(c)["points"]) for gid, c in cells_by_grade_id(nb).items() if nbgrader_meta(c).get("grade")}
+    return {gid: float(nbgrader_meta(c)["points"]) for gid, c in cells_by_grade_id(nb).items()
+            if nbgrader_meta(c).get("grade")}

@@ -4,13 +4,13 @@ score, CSV cell and feedback page is checked, and that nothing outside the grade
 own results changed. The grading runs once per test session (shared by the pytest-xdist workers);
 the tests below only read what it produced.
 """
-import hashlib
-import site
 import csv
 import fcntl
+import hashlib
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 import time
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from grading_corpus import apply_case, cases, expected_scores, graded_points
+
 from tinytorch.course.collect import collect_downloads
 from tinytorch.course.grading.grade import GradeOptions, grade
 from tinytorch.course.grading.prepare import prepare
@@ -124,7 +124,8 @@ def _build(shared: Path) -> dict:
     for sid in SEQUENTIAL:
         shutil.copytree(course / "submitted" / sid, sequential / "submitted" / sid)
     one_by_one = _plain(grade(ROOT, MODULE, sequential, GradeOptions(workers=1, **OPTIONS), out=lambda *a: None))
-    return {"results": results, "before": before, "after": after, "again": again, "again_said": said, "forced": forced, "one_by_one": one_by_one,
+    return {"results": results, "before": before, "after": after, "again": again, "again_said": said,
+            "forced": forced, "one_by_one": one_by_one,
             "feedback_before": feedback_before, "feedback_after": feedback_after, "summary": text,
             "csv": str(csv_path), "course": str(course), "warnings": warnings, "parallel_seconds": parallel_seconds,
             "collected": report.collected, "collect_messages": report.messages,
@@ -173,7 +174,8 @@ def _cells(run, sid, key="results"):
 # --------------------------------------------------------------------------- hand-in and collect
 def test_handin_warns_about_broken_notebooks(run):
     assert len(run["warnings"]["correct"]) == 1 and "ready to upload" in run["warnings"]["correct"][0]
-    assert any(w.startswith("WARNING") and "not valid JSON" in w for w in run["warnings"]["empty"]), run["warnings"]["empty"]
+    said = run["warnings"]["empty"]
+    assert any(w.startswith("WARNING") and "not valid JSON" in w for w in said), said
     deleted = next(sid for sid, case in BROKEN.items() if case["name"] == "deleted_test")
     assert any("test_quiz_fit was deleted" in w for w in run["warnings"][deleted]), run["warnings"][deleted]
     edited = next(sid for sid, case in BROKEN.items() if case["name"] == "edited_test_correct")
@@ -272,7 +274,8 @@ def test_csv_value_by_value(run):
     points = run["points"]
     expected = {"correct": points, "lms": points, "untouched": expected_scores(points, points),
                 **{sid: expected_scores(points, points) for sid in ("notjson", "nested", "empty", "missing")},
-                **{sid: expected_scores(points, case["targets"]) for sid, case in {**CHEATS, **BROKEN, **HOSTILE}.items()}}
+                **{sid: expected_scores(points, case["targets"])
+                   for sid, case in {**CHEATS, **BROKEN, **HOSTILE}.items()}}
     assert set(rows) == set(expected)
     for sid, scores in expected.items():
         row = rows[sid]
@@ -309,7 +312,8 @@ def test_summary_lists_learners_and_most_failed_tests(run):
     failed_lines = text.split("Tests failed most often:")[1]
     # every learner except correct/lms/zero-target ones misses test_quiz_linear or others; the
     # most failed test is listed first with its count
-    counts = [int(line.split("failed by ")[1].split(" of")[0]) for line in failed_lines.splitlines() if "failed by" in line]
+    counts = [int(line.split("failed by ")[1].split(" of")[0])
+              for line in failed_lines.splitlines() if "failed by" in line]
     assert counts == sorted(counts, reverse=True) and counts[0] > 0
 
 

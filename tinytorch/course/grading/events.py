@@ -24,7 +24,8 @@ def read_events(path) -> list[dict]:
             event = json.loads(line)
         except (json.JSONDecodeError, RecursionError):
             continue  # a line cut by the kernel's death (or not JSON at all)
-        if isinstance(event, dict) and all(isinstance(v, (str, int, float, bool, list, type(None))) for v in event.values()):
+        plain = (str, int, float, bool, list, type(None))
+        if isinstance(event, dict) and all(isinstance(v, plain) for v in event.values()):
             events.append(event)
     return events
 

@@ -30,6 +30,6 @@ class AutograderNotes(NbGraderPreprocessor):
 
 
 def feedback_chain() -> list:
-    from nbgrader.preprocessors import GetGrades
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
     return [GetGrades, SanitizeHTML, AutograderNotes, CSSHTMLHeaderPreprocessor]

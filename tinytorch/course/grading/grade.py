@@ -35,7 +35,7 @@ class GradeOptions:
     force: bool = False                 # grade again even when nothing changed
     student_timeout: int | None = None  # seconds before a stuck grading of one learner is abandoned
     progress: bool = True               # show a progress bar
-    interrupt_grace: int = 10           # seconds a timed-out cell gets to obey the interrupt before the kernel is stopped
+    interrupt_grace: int = 10           # seconds a timed-out cell gets to obey the interrupt before it is stopped
     unsafe_no_sandbox: bool = False     # grade without the OS sandbox (where bubblewrap can't run); says so everywhere
 
     def fingerprint(self) -> str:

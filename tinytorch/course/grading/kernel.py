@@ -51,11 +51,11 @@ STRICT_TESTING = ("assert_allclose", "assert_array_equal", "assert_array_almost_
                   "assert_equal", "assert_array_less", "assert_approx_equal", "assert_array_max_ulp")
 GUARD_NAME = "__tinytorch_autograder__"
 COMPARE_NAME, CHAIN_NAME, TRUTH_NAME = "__tinytorch_compare__", "__tinytorch_chain__", "__tinytorch_truth__"
-HEAPTYPE = 1 << 9
+HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: classes written in Python (a learner's) have it, C types don't
 # Builtins that IPython and ipykernel themselves swap (output cache, input forwarding): not the learner's doing.
 KERNEL_MANAGED = {"_", "__", "___", "input", "raw_input", "getpass", "display", "get_ipython", "exit", "quit"}
 # /proc entries of another process that would let a notebook read the grader's memory, files or settings.
-PROC_SECRETS = {"mem", "environ", "cwd", "root", "fd", "map_files", "maps", "cmdline"}  # Py_TPFLAGS_HEAPTYPE: classes written in Python (a learner's) have it, C types don't
+PROC_SECRETS = {"mem", "environ", "cwd", "root", "fd", "map_files", "maps", "cmdline"}
 
 
 class IntegrityError(AssertionError):
@@ -219,7 +219,8 @@ class StrictComparisons(ast.NodeTransformer):
         if all(op in ("is", "is not") for op in ops):
             return node
         if len(ops) == 1:
-            call = ast.Call(ast.Name(COMPARE_NAME, ast.Load()), [ast.Constant(ops[0]), node.left, node.comparators[0]], [])
+            args = [ast.Constant(ops[0]), node.left, node.comparators[0]]
+            call = ast.Call(ast.Name(COMPARE_NAME, ast.Load()), args, [])
         else:
             no_args = ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[],
                                     kwarg=None, defaults=[])
@@ -237,6 +238,7 @@ class StrictComparisons(ast.NodeTransformer):
 def _strict_array_args(function):
     "A NumPy comparison helper that first turns its array arguments into plain numeric arrays."
     import functools
+
     import numpy as np
 
     @functools.wraps(function)
@@ -331,7 +333,8 @@ class Guard:
         for name, value in self.helpers.items():
             if getattr(builtins, name, None) is not value or name in self.shell.user_ns:
                 changed.append(name)
-        changed += [f"sys.modules[{name!r}]" for name, module in self.modules.items() if sys.modules.get(name) is not module]
+        changed += [f"sys.modules[{name!r}]" for name, module in self.modules.items()
+                    if sys.modules.get(name) is not module]
         changed += [f"the notebook's name {alias}" for alias, name in MODULE_ALIASES.items()
                     if alias in self.shell.user_ns and self.shell.user_ns[alias] is not self.modules[name]]
         return changed

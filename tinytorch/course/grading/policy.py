@@ -128,7 +128,8 @@ class GuardPolicy:
     def kernel_env(self) -> dict:
         "The kernel's whole environment: nothing of the grader's is passed on."
         path = os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"])
-        return {"PATH": path, "HOME": "/tmp" if self.sandbox else self.work, "TMPDIR": "/tmp" if self.sandbox else self.work,
+        home = "/tmp" if self.sandbox else self.work
+        return {"PATH": path, "HOME": home, "TMPDIR": home,
                 "LANG": "C.UTF-8", "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
                 "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                 "TINYTORCH_CHECKS": "grade", "TINYTORCH_NO_EXPORT": "1", "NBGRADER_EXECUTION": "autograde",

@@ -106,7 +106,8 @@ def dependencies(root: Path, module: Module, nb) -> list[str]:
     return sorted(seen)
 
 
-def build_reference_copy(package_dir: Path, dest: Path, visible: list[str], withheld: list[str], module_id: str) -> Path:
+def build_reference_copy(package_dir: Path, dest: Path, visible: list[str], withheld: list[str],
+                         module_id: str) -> Path:
     """`dest/tinytorch`: the reference package with only the `visible` modules (e.g. 'core.tensor'),
     a stub refusing to import for each `withheld` one, the checking library, and nothing else."""
     target = dest / "tinytorch"

@@ -94,8 +94,13 @@ def judge_preprocessor():
 
 def autograde_chain() -> list:
     from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
-                                        SaveAutoGrades)
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        IgnorePattern,
+        LimitOutput,
+        SaveAutoGrades,
+    )
     judge = judge_preprocessor()
     return [NotebookAwareExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, GuardEvents,
             *([judge] if judge else []), ZeroViolations, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

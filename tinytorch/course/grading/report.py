@@ -40,7 +40,8 @@ def grade_table(assignment: Assignment) -> tuple[list[str], list[dict]]:
     results = load_results(assignment.id, assignment.course)
     scores = gradebook_scores(assignment.course, assignment.id, sorted(results))
     tests = assignment.tests
-    header = ["student"] + [_column(assignment, nb, gid) for nb, gid in tests] + ["total", "max", "status", "notes", "flags"]
+    header = (["student"] + [_column(assignment, nb, gid) for nb, gid in tests]
+              + ["total", "max", "status", "notes", "flags"])
     rows = []
     for student in sorted(results):
         result, cells = results[student], scores.get(student, {})

@@ -3,7 +3,7 @@ import enum
 from dataclasses import asdict, dataclass, field, fields
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     GRADED = "graded"          # nbgrader ran the notebook(s); the scores are the gradebook's
     UNREADABLE = "unreadable"  # nothing nbgrader could run (missing, empty, not a notebook): zero, with the reasons
     FAILED = "failed"          # the grader itself failed or ran out of time on this submission: zero until graded again

@@ -72,7 +72,8 @@ def write_plain_feedback(path: Path, student: str, assignment: Assignment, name:
     rows = "".join(f"<tr><td>{html.escape(gid)}</td><td>0 / {pts:g}</td></tr>" for gid, pts in expected.tests.items())
     items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(name)} feedback</title></head>
+    title = html.escape(name)
+    path.write_text(f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title} feedback</title></head>
 <body><h1>{html.escape(assignment.id)}: {html.escape(name)}.ipynb</h1><p>Learner: {html.escape(student)}</p>
 <h2>Notes from the autograder</h2><ul>{items}</ul>
 <h2>Score: 0 / {sum(expected.tests.values()):g}</h2><table><tr><th>test</th><th>score</th></tr>{rows}</table>
@@ -87,7 +88,8 @@ def store(assignment: Assignment, result: GradeResult, checked: list, worker_fol
     merge_into_gradebook(assignment, result)
     graded = worker_folder is not None and result.status is Status.GRADED
     if graded:
-        replace_folder(worker_folder / "autograded" / student / assignment.id, folder.autograded(assignment.id, student))
+        replace_folder(worker_folder / "autograded" / student / assignment.id,
+                       folder.autograded(assignment.id, student))
         new_feedback = worker_folder / "feedback" / student / assignment.id
     else:
         new_feedback = folder.plain_feedback(assignment.id, student)

@@ -60,7 +60,8 @@ class Worker:
         skip_notes, events, success, log_tail = [], [], False, ""
         for attempt in range(MAX_ATTEMPTS):
             self.policy.attempt = attempt
-            policy_file = self.course / f"policy.{attempt}.json"  # outside the private folder: the kernel can't change it
+            # Outside the private folder: the kernel can't change it.
+            policy_file = self.course / f"policy.{attempt}.json"
             self.policy.save(policy_file)
             guard_file = self.course / f"guard.{attempt}.json"
             guard_file.write_text(json.dumps({"events": self.policy.events, "notes": notes_before + skip_notes}))
@@ -109,8 +110,8 @@ class Worker:
         for name in self.job["notebooks"]:
             nb = nbformat.read(self._autograded() / f"{name}.ipynb", as_version=4)
             outcomes = []
-            for cell in nb.cells:
-                for item in cell.get("metadata", {}).get("tinytorch", {}).get("checks", []) if is_test_cell(cell) else []:
+            for cell in filter(is_test_cell, nb.cells):
+                for item in cell.get("metadata", {}).get("tinytorch", {}).get("checks", []):
                     outcomes.append(CheckOutcome(cell.metadata.nbgrader.grade_id, str(item.get("check")),
                                                  float(item.get("points", 0)), bool(item.get("passed")),
                                                  str(item.get("message", ""))).__dict__)
