@@ -13,15 +13,14 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
-
-import nbformat
 
 from .events import cell_that_stopped, read_events, runtime_notes
 from .feedback import feedback_chain
 from .kernel import die_with_parent
 from .policy import POLICY_ENV, UNPROTECTED, GuardPolicy
-from .preprocessors import GUARD_ENV, autograde_chain, is_test_cell
+from .preprocessors import GUARD_ENV, autograde_chain
 from .result import CheckOutcome, GradeResult, Status
 from .sandbox import make_private_folder
 
@@ -43,6 +42,11 @@ class Worker:
         config.CourseDirectory.root = str(self.course)
         config.Autograde.autograde_preprocessors = autograde_chain()
         config.GenerateFeedback.preprocessors = feedback_chain()
+        # The checks judge reads the instructor store from this folder's copy of the source (the
+        # sandbox never sees it) and writes every verdict for the learner's JSON.
+        self.verdicts = self.course / "verdicts.json"
+        config.JudgeChecks.store_dir = str(self.course / "source" / self.assignment)
+        config.JudgeChecks.results_path = str(self.verdicts)
         # The kernel has no network, so ZMQ talks over ipc sockets in the folder both sides see.
         config.KernelManager.transport = "ipc"
         config.KernelManager.ip = self.policy.ipc_prefix
@@ -105,19 +109,11 @@ class Worker:
         return scores
 
     def _checks(self) -> dict:
-        "Per-check verdicts the judge left in each graded cell's metadata (tinytorch.checks)."
-        found = {}
-        for name in self.job["notebooks"]:
-            nb = nbformat.read(self._autograded() / f"{name}.ipynb", as_version=4)
-            outcomes = []
-            for cell in filter(is_test_cell, nb.cells):
-                for item in cell.get("metadata", {}).get("tinytorch", {}).get("checks", []):
-                    outcomes.append(CheckOutcome(cell.metadata.nbgrader.grade_id, str(item.get("check")),
-                                                 float(item.get("points", 0)), bool(item.get("passed")),
-                                                 str(item.get("message", ""))).__dict__)
-            if outcomes:
-                found[name] = outcomes
-        return found
+        "{notebook: [CheckOutcome]} of every check the judge decided (cells written with tinytorch.checks)."
+        verdicts = json.loads(self.verdicts.read_text()) if self.verdicts.is_file() else {}
+        return {name: [asdict(CheckOutcome(v["cell"], v["check"], float(v["points"]), v["earned"] >= v["points"],
+                                           v["message"])) for v in found]
+                for name, found in verdicts.items() if found and name in self.job["notebooks"]}
 
     def close(self) -> None:
         shutil.rmtree(self.private, ignore_errors=True)
