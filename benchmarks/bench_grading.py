@@ -26,8 +26,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tinytorch.course.grade import GradeOptions, grade, prepare  # noqa: E402
-
+from tinytorch.course.grading.grade import GradeOptions, grade  # noqa: E402
+from tinytorch.course.grading.prepare import prepare  # noqa: E402
 from tinytorch.course.layout import CourseError, find_module, list_modules  # noqa: E402
 from tinytorch.course.notebooks import fill_solutions, nbgrader_meta  # noqa: E402
 from tinytorch.course.release import release  # noqa: E402
