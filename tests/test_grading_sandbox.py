@@ -209,3 +209,26 @@ def test_grade_result_round_trip():
     result = GradeResult("ana", Status.GRADED, cells={"tensor": {"t": 1.0}}, notes=["n"], unprotected=["x"])
     again = GradeResult.from_json(json.loads(json.dumps(result.to_json())))
     assert again == result and again.status is Status.GRADED and again.total() == 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_unsafe_no_sandbox_says_what_is_not_protected(tmp_path):
+    from tinytorch.course.grading.grade import GradeOptions, grade
+    from tinytorch.course.grading.report import summary
+    from tinytorch.course.notebooks import fill_solutions
+    from tinytorch.course.release import release
+    module = find_module(ROOT, "01")
+    course = tmp_path / "grading"
+    released = nbformat.read(release(ROOT, "01", course)[0] / "tensor.ipynb", as_version=4)
+    folder = course / "submitted" / "ana" / module.id
+    folder.mkdir(parents=True)
+    nbformat.write(fill_solutions(released, nbformat.read(module.notebook, as_version=4)), folder / "tensor.ipynb")
+    run = grade(ROOT, module, course, GradeOptions(workers=1, cell_timeout=20, progress=False, unsafe_no_sandbox=True),
+                out=lambda *a: None)
+    result = run.results["ana"]
+    assert result.status is Status.GRADED and result.total() == 16
+    assert result.unprotected and "other learners" in result.unprotected[0]
+    assert any("WITHOUT the OS sandbox" in note for note in result.notes)
+    assert "WITHOUT the OS sandbox" in (course / "feedback" / "ana" / module.id / "tensor.html").read_text()
+    assert "graded without the OS sandbox" in summary(run.assignment)
