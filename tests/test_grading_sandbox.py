@@ -197,6 +197,20 @@ def test_event_log_junk_is_ignored(tmp_path):
     assert key == "abc:1" and reason == ev.KILLED and "test cell t" in note
 
 
+def test_feedback_sanitizes_what_the_learner_wrote():
+    from tinytorch.course.grading.feedback import SanitizeLearnerHTML
+    markdown = nbformat.v4.new_markdown_cell('<script>x()</script><a href="javascript:y()">z</a><b>ok</b>')
+    code = nbformat.v4.new_code_cell("")
+    code.outputs = [nbformat.v4.new_output("display_data", data={
+        "text/html": "<img src=q onerror=\"w()\"><i>fine</i>", "application/javascript": "v()", "text/plain": "p"})]
+    nb, _ = SanitizeLearnerHTML()(nbformat.v4.new_notebook(cells=[markdown, code]), {})  # as nbconvert calls it
+    assert "<script>" not in nb.cells[0].source and "javascript:" not in nb.cells[0].source
+    assert "<b>ok</b>" in nb.cells[0].source
+    data = nb.cells[1].outputs[0].data
+    assert "<img" not in data["text/html"] and "&lt;img" in data["text/html"]  # shown as text, never run
+    assert "application/javascript" not in data and data["text/plain"] == "p"
+
+
 def test_notes_box_is_the_autograders_alone():
     cell = nbformat.v4.new_markdown_cell("x")
     cell.metadata["tinytorch"] = {"autograder_notes": ["<script>alert(1)</script> scores 0"]}

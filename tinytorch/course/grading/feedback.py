@@ -11,12 +11,18 @@ import html
 
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool
 
 from .preprocessors import NOTES_KEY
 
 NOTES_BOX = ('<div class="tinytorch-autograder-notes" style="border: 3px solid #b45309; background: #fffbeb; '
              'padding: 0.6em 1em; margin: 1em 0"><p style="font-weight: bold; margin: 0">Notes from the '
              'autograder (tinytorch grade)</p><ul>{items}</ul></div>')
+
+
+class SanitizeLearnerHTML(SanitizeHTML):
+    "nbconvert's SanitizeHTML, switched on: nbconvert's own preprocessors do nothing unless enabled."
+    enabled = Bool(True).tag(config=True)
 
 
 class AutograderNotes(NbGraderPreprocessor):
@@ -32,4 +38,4 @@ class AutograderNotes(NbGraderPreprocessor):
 def feedback_chain() -> list:
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import GetGrades
-    return [GetGrades, SanitizeHTML, AutograderNotes, CSSHTMLHeaderPreprocessor]
+    return [GetGrades, SanitizeLearnerHTML, AutograderNotes, CSSHTMLHeaderPreprocessor]

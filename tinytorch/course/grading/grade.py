@@ -21,7 +21,7 @@ from .kernel import __file__ as KERNEL_SCRIPT
 from .prepare import KERNEL_NAME, Assignment, prepare
 from .result import GradeResult, Status
 from .run import Job, run_all
-from .sandbox import make_matplotlib_cache, sandbox_problem
+from .sandbox import sandbox_problem
 from .store import load_results, store
 
 
@@ -65,7 +65,7 @@ def policy_fields(root: Path, assignment: Assignment, options: GradeOptions) -> 
         "output_limit_chars": options.output_limit_chars,
         "deny": [str(root), str(course)],
         "hard_deny": [str(root / "tinytorch" / "core"), str(course / "gradebook.db"), str(course / "source")],
-        "matplotlib_cache": make_matplotlib_cache(assignment.folder.internal / "matplotlib"),
+        "matplotlib_cache": str(assignment.folder.matplotlib),
     }
 
 

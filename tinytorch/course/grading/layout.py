@@ -15,6 +15,7 @@
         release/03_optimizers/           nbgrader's release of the marked source (the tests learners saw)
         reference/03_optimizers/NB/      the reference package a kernel grading notebook NB may import
         jupyter/kernels/                 the grading kernelspec
+        matplotlib/                      a font cache every kernel starts from
         workers/03_optimizers/           one private course folder per learner while it is graded
 """
 from dataclasses import dataclass
@@ -71,6 +72,11 @@ class CourseFolder:
     def reference(self, assignment: str, notebook: str | None = None) -> Path:
         folder = self.internal / "reference" / assignment
         return folder / notebook if notebook else folder
+
+    @property
+    def matplotlib(self) -> Path:
+        "Matplotlib's font cache, made once, copied into each kernel's private folder."
+        return self.internal / "matplotlib"
 
     @property
     def jupyter(self) -> Path:

@@ -22,6 +22,7 @@ from ..submissions import ExpectedNotebook
 from . import kernel as kernel_module
 from .layout import CourseFolder
 from .marks import mark_test_cells, unmark
+from .sandbox import make_matplotlib_cache
 
 KERNEL_NAME = "tinytorch-grader"
 IGNORED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc")
@@ -174,6 +175,7 @@ def prepare(root, module: Module, course_dir) -> Assignment:
         state_file.parent.mkdir(parents=True, exist_ok=True)
         state_file.write_text(json.dumps({"source_hash": source_hash, "dependencies": assignment.dependencies}))
     _write_kernelspec(folder)
+    make_matplotlib_cache(folder.matplotlib)
     return load(module, folder.root)
 
 
