@@ -254,7 +254,8 @@ def test_feedback_never_runs_the_learners_html(run):
         assert live not in page, live  # ... but nothing of it runs
     # The real notes box is the autograder's alone; the imitation is plain text.
     assert page.count('class="tinytorch-autograder-notes"') == 0
-    noted = (course / "feedback" / "cheat01" / MODULE.id / "tensor.html").read_text()
+    told = next(sid for sid, case in CHEATS.items() if case["name"] == "patch_during_test")  # has notes
+    noted = (course / "feedback" / told / MODULE.id / "tensor.html").read_text()
     assert noted.count('class="tinytorch-autograder-notes"') == 1
 
 
