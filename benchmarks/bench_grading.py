@@ -1,10 +1,16 @@
-"""How fast does `tinytorch grade` get through a pile of submissions, one at a time vs in parallel?
+"""How fast does `tinytorch grade` get through a pile of submissions, and what does the sandbox cost?
 
 Makes N synthetic submissions of a module (default 03, else the last module the course has):
 a third filled with the solutions, a third untouched, a third with every other exercise solved.
-Grades them once with one worker (what plain nbgrader does: one submission after the other)
-and once with W workers, each in a fresh course folder, then prints seconds per submission,
-the speed-up, and checks that both runs gave every learner the same score on every cell.
+Grades them, each run in a fresh course folder:
+
+* with one worker, each kernel in its bubblewrap sandbox (one submission after the other, as
+  plain nbgrader does);
+* with one worker and --unsafe-no-sandbox: the difference is the sandbox's cost per submission;
+* with W workers, sandboxed: the speed-up over one worker.
+
+It prints seconds per submission, the sandbox's cost, the speed-up, and checks that every run
+gave every learner the same score on every cell.
 
     .venv/bin/python benchmarks/bench_grading.py [--module 03] [-n 8] [--workers 2]
 """
@@ -20,7 +26,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tinytorch.course.grade import GradeOptions, grade, prepare  # noqa: E402
+from tinytorch.course.grading.grade import GradeOptions, grade  # noqa: E402
+from tinytorch.course.grading.prepare import prepare  # noqa: E402
 from tinytorch.course.layout import CourseError, find_module, list_modules  # noqa: E402
 from tinytorch.course.notebooks import fill_solutions, nbgrader_meta  # noqa: E402
 from tinytorch.course.release import release  # noqa: E402
@@ -53,12 +60,13 @@ def submissions(module, n, work: Path) -> Path:
     return work / "pile"
 
 
-def timed_grade(module, pile: Path, course: Path, workers: int):
+def timed_grade(module, pile: Path, course: Path, workers: int, sandbox: bool = True):
     shutil.copytree(pile, course / "submitted")
     prepare(ROOT, module, course)  # generate_assignment etc. once, outside the timing
+    options = GradeOptions(workers=workers, progress=False, unsafe_no_sandbox=not sandbox)
     started = time.perf_counter()
-    results = grade(ROOT, module, course, GradeOptions(workers=workers, progress=False), out=lambda *a: None)
-    return time.perf_counter() - started, results
+    run = grade(ROOT, module, course, options, out=lambda *a: None)
+    return time.perf_counter() - started, {s: r.cells for s, r in run.results.items()}
 
 
 def main():
@@ -72,13 +80,18 @@ def main():
         work = Path(tmp)
         pile = submissions(module, args.n, work)
         sequential, one = timed_grade(module, pile, work / "sequential", 1)
+        unsandboxed, bare = timed_grade(module, pile, work / "unsandboxed", 1, sandbox=False)
         parallel, many = timed_grade(module, pile, work / "parallel", args.workers)
-    same = all(one[s]["cells"] == many[s]["cells"] for s in one) and set(one) == set(many)
-    print(f"module {module.id}, {args.n} submissions")
-    print(f"one at a time : {sequential:7.1f} s  ({sequential / args.n:5.2f} s per submission)")
-    print(f"{args.workers} workers     : {parallel:7.1f} s  ({parallel / args.n:5.2f} s per submission)")
-    print(f"speed-up      : {sequential / parallel:5.2f}x")
-    print(f"same scores   : {'yes' if same else 'NO'}")
+    same = one == many == bare
+    n = args.n
+    print(f"module {module.id}, {n} submissions")
+    print(f"one at a time, sandboxed     : {sequential:7.1f} s  ({sequential / n:5.2f} s per submission)")
+    print(f"one at a time, no sandbox    : {unsandboxed:7.1f} s  ({unsandboxed / n:5.2f} s per submission)")
+    print(f"sandbox cost                 : {(sequential - unsandboxed) / n:+5.2f} s per submission "
+          f"({100 * (sequential - unsandboxed) / unsandboxed:+.0f}%)")
+    print(f"{args.workers} workers, sandboxed         : {parallel:7.1f} s  ({parallel / n:5.2f} s per submission)")
+    print(f"speed-up                     : {sequential / parallel:5.2f}x")
+    print(f"same scores in all three runs: {'yes' if same else 'NO'}")
     return 0 if same else 1
 
 

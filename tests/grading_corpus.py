@@ -8,7 +8,7 @@ from tinytorch.course.notebooks import cells_by_grade_id, nbgrader_meta
 
 CORPUS = Path(__file__).with_name("cheating")
 HEADER = re.compile(r"^# (target|why): (.*)$", re.M)
-STEP = re.compile(r"^# %% (replace|after|delete|duplicate): (\w+)\n", re.M)
+STEP = re.compile(r"^# %% (replace|after|markdown|delete|duplicate): (\w+)\n", re.M)
 
 
 def load_case(path: Path) -> dict:
@@ -23,7 +23,7 @@ def load_case(path: Path) -> dict:
 
 
 def cases(kind: str) -> list[dict]:
-    folder = CORPUS if kind == "cheating" else CORPUS / kind
+    folder = CORPUS if kind == "cheating" else CORPUS / kind  # cheating, broken or hostile
     return [load_case(p) for p in sorted(folder.glob("*.py")) if p.name != "conftest.py"]
 
 
@@ -36,6 +36,8 @@ def apply_case(nb, case: dict):
             nb.cells[index].source = source
         elif action == "after":
             nb.cells.insert(index + 1, nbformat.v4.new_code_cell(source))
+        elif action == "markdown":
+            nb.cells.insert(index + 1, nbformat.v4.new_markdown_cell(source))
         elif action == "delete":
             del nb.cells[index]
         elif action == "duplicate":
@@ -51,4 +53,5 @@ def expected_scores(points: dict, targets) -> dict:
 
 
 def graded_points(nb) -> dict:
-    return {gid: float(nbgrader_meta(c)["points"]) for gid, c in cells_by_grade_id(nb).items() if nbgrader_meta(c).get("grade")}
+    return {gid: float(nbgrader_meta(c)["points"]) for gid, c in cells_by_grade_id(nb).items()
+            if nbgrader_meta(c).get("grade")}

@@ -9,8 +9,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from tinytorch.course import grading_kernel as gk
 from tinytorch.course.collect import Matcher, collect_downloads, collect_exchange
+from tinytorch.course.grading import kernel as gk
 from tinytorch.course.handin import check_handin_notebook, check_student_id
 from tinytorch.course.integrity import mark_test_cells, scan_source, unmark
 from tinytorch.course.layout import CourseError, find_module, list_modules
@@ -209,7 +209,7 @@ def test_handin_checks(tmp_path):
     nb.cells = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") != "test_matmul"]
     nbformat.write(nb, path)
     warnings = check_handin_notebook(path, received)
-    assert warnings == [f"tensor.ipynb: cell test_matmul was deleted; its points score 0. Copy it back from a "
+    assert warnings == ["tensor.ipynb: cell test_matmul was deleted; its points score 0. Copy it back from a "
                         "fresh copy of the module"]
 
 

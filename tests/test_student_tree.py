@@ -1,5 +1,6 @@
 """The student tree: no solution and no hidden test anywhere, a package that imports with stubs,
 and a learner who solves everything gets a package that passes the module's full tests."""
+import shutil
 import subprocess
 import sys
 
@@ -12,7 +13,6 @@ from tinytorch.course.execute import execute_notebook
 from tinytorch.course.export import export_tree
 from tinytorch.course.layout import is_student_tree, list_modules
 from tinytorch.course.notebooks import fill_solutions, nbgrader_meta
-from tinytorch.course.student import build_student_tree
 
 
 def test_tree_has_the_modules_and_nothing_else(student_tree):
@@ -73,8 +73,8 @@ def _package_test_notebook(source, filled):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("module", MODULES, ids=[m.id for m in MODULES])
-def test_filled_learner_package_passes_full_tests(tmp_path, module):
-    tree = build_student_tree(ROOT, tmp_path / "learner")
+def test_filled_learner_package_passes_full_tests(student_tree, tmp_path, module):
+    tree = shutil.copytree(student_tree, tmp_path / "learner")  # the session's tree, built once
     for earlier in [m for m in MODULES if m.number <= module.number]:  # a learner who solved everything so far
         for source_nb in earlier.dir.glob("*.ipynb"):
             released_nb = tree / "modules" / earlier.id / source_nb.name

@@ -2,9 +2,9 @@
 
 `autograde(module_dir, assignment_id, {student: folder}, work_dir)` puts each folder's notebooks
 into an nbgrader course folder at `work_dir` (`submitted/<student>/<module>/`) and grades them
-with the full grading pipeline of `grade.py` (guarded kernel, reference package without the
-graded module, parallel workers). It returns the per-cell scores. The instructor command
-`tinytorch grade` does the same on collected submissions and also writes the CSV and summary.
+with the full grading pipeline of `grading/` (sandboxed kernel, reference package by dependency,
+parallel workers). It returns the per-cell scores. The instructor command `tinytorch grade` does
+the same on collected submissions and also writes the CSV and summary.
 """
 import shutil
 from pathlib import Path
@@ -21,14 +21,15 @@ def _module(module_dir: Path, assignment_id: str) -> Module:
     return Module(id=assignment_id, number=m.group(1), name=m.group(2), dir=module_dir)
 
 
-def autograde(module_dir, assignment_id: str, submissions: dict, work_dir, timeout=None, workers=2) -> dict:
+def autograde(module_dir, assignment_id: str, submissions: dict, work_dir, timeout=None, workers=2,
+              unsafe_no_sandbox=False) -> dict:
     """Grade `submissions` ({student_id: folder holding that student's notebooks}).
 
     Returns {student_id: {grade_id: score, ..., "total": score}} over every graded cell of
     every notebook of the module (a missing or unreadable notebook scores zero on its cells).
     `timeout` bounds the seconds spent on one submission.
     """
-    from .grade import GradeOptions, grade
+    from .grading.grade import GradeOptions, grade
 
     module_dir = Path(module_dir).resolve()
     try:
@@ -42,14 +43,14 @@ def autograde(module_dir, assignment_id: str, submissions: dict, work_dir, timeo
             shutil.rmtree(target)
         shutil.copytree(folder, target, ignore=IGNORED)
     options = GradeOptions(workers=workers, students=list(submissions), force=True, progress=False,
-                           student_timeout=timeout)
+                           student_timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox)
     grade(root, _module(module_dir, assignment_id), course, options, out=lambda *a: None)
     return read_scores(course, assignment_id, list(submissions))
 
 
 def read_scores(course_dir, assignment_id: str, student_ids) -> dict:
     "Per-cell scores of each student's submission, from the gradebook of `course_dir`, with their total."
-    from .report import gradebook_scores
+    from .grading.report import gradebook_scores
 
     scores = {}
     for student_id, cells in gradebook_scores(course_dir, assignment_id, student_ids).items():

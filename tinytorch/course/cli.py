@@ -97,30 +97,25 @@ def cmd_collect(args):
     print(report)
 
 
-def _assignment(args):
-    from .grade import prepare
-    from .layout import find_module
-    root = _root(args)
-    return prepare(root, find_module(root, args.module), _course_dir(args))
-
-
 def cmd_grade(args):
-    from .grade import GradeOptions, grade
+    from .grading.grade import GradeOptions, grade
+    from .grading.report import summary, write_csv
     from .layout import find_module
-    from .report import summary, write_csv
     root = _root(args)
     options = GradeOptions(workers=args.workers, cell_timeout=args.timeout, memory_limit_mb=args.memory_limit,
-                           students=args.student or None, force=args.force, progress=not args.no_progress)
-    grade(root, find_module(root, args.module), _course_dir(args), options)
-    assignment = _assignment(args)
+                           students=args.student or None, force=args.force, progress=not args.no_progress,
+                           unsafe_no_sandbox=args.unsafe_no_sandbox)
+    assignment = grade(root, find_module(root, args.module), _course_dir(args), options).assignment
     csv_path = write_csv(assignment, args.csv)
     print(summary(assignment))
     print(f"\nGrades: {csv_path}\nFeedback: {assignment.course / 'feedback'}/<learner>/{assignment.id}/")
 
 
 def cmd_summary(args):
-    from .report import summary
-    print(summary(_assignment(args)))
+    from .grading.prepare import load
+    from .grading.report import summary
+    from .layout import find_module
+    print(summary(load(find_module(_root(args), args.module), _course_dir(args))))  # never regenerates
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -181,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-limit", type=int, default=4096, help="MB of address space per kernel (default 4096)")
     p.add_argument("--csv", help="where to write the grades CSV (default: COURSE/grades-MODULE.csv)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="grade where bubblewrap can't run: learner code gets your rights (said in every result)")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("summary", help="(instructors) the summary table of a graded module")

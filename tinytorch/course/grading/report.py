@@ -1,12 +1,14 @@
 """The grades CSV and the terminal summary of a graded module.
 
 Scores come from the course gradebook (so an instructor's manual adjustment in formgrader
-shows up), status, notes and review flags from `results/<module>/`.
+shows up), status, notes and review flags from `results/<module>/`; the per-check verdicts are
+in each learner's JSON there.
 """
 import csv
 from pathlib import Path
 
-from .grade import Assignment, load_results
+from .prepare import Assignment
+from .store import load_results
 
 
 def gradebook_scores(course_dir, assignment_id: str, students) -> dict:
@@ -38,7 +40,8 @@ def grade_table(assignment: Assignment) -> tuple[list[str], list[dict]]:
     results = load_results(assignment.id, assignment.course)
     scores = gradebook_scores(assignment.course, assignment.id, sorted(results))
     tests = assignment.tests
-    header = ["student"] + [_column(assignment, nb, gid) for nb, gid in tests] + ["total", "max", "status", "notes", "flags"]
+    header = (["student"] + [_column(assignment, nb, gid) for nb, gid in tests]
+              + ["total", "max", "status", "notes", "flags"])
     rows = []
     for student in sorted(results):
         result, cells = results[student], scores.get(student, {})
@@ -47,15 +50,15 @@ def grade_table(assignment: Assignment) -> tuple[list[str], list[dict]]:
             row[_column(assignment, nb, gid)] = f"{cells.get((nb, gid), 0.0):g}"
         row["total"] = f"{sum(cells.get(key, 0.0) for key in tests):g}"
         row["max"] = f"{sum(tests.values()):g}"
-        row["status"] = result.get("status", "")
-        row["notes"] = " | ".join(result.get("notes", []))
-        row["flags"] = " | ".join(f"{cell}: {', '.join(found)}" for cell, found in sorted(result.get("flags", {}).items()))
+        row["status"] = result.status.value
+        row["notes"] = " | ".join(result.notes)
+        row["flags"] = " | ".join(f"{cell}: {', '.join(found)}" for cell, found in sorted(result.flags.items()))
         rows.append(row)
     return header, rows
 
 
 def write_csv(assignment: Assignment, path=None) -> Path:
-    path = Path(path) if path else assignment.course / f"grades-{assignment.id}.csv"
+    path = Path(path) if path else assignment.folder.csv(assignment.id)
     header, rows = grade_table(assignment)
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=header)
@@ -69,6 +72,7 @@ def summary(assignment: Assignment, top: int = 5) -> str:
     header, rows = grade_table(assignment)
     if not rows:
         return f"No graded submission of {assignment.id} yet (collect, then grade)."
+    unsandboxed = sorted(s for s, r in load_results(assignment.id, assignment.course).items() if r.unprotected)
     tests = assignment.tests
     width = max(len("learner"), *(len(r["student"]) for r in rows))
     lines = [f"{assignment.id}: {len(rows)} learner(s), out of {sum(tests.values()):g} points", "",
@@ -95,4 +99,8 @@ def summary(assignment: Assignment, top: int = 5) -> str:
     mean = sum(float(r["total"]) for r in rows) / len(rows)
     lines += ["", f"Mean score {mean:.2f} of {sum(tests.values()):g}. Flags mark code worth a look "
               "(see the CSV's flags column); they do not change a score."]
+    if unsandboxed:
+        unprotected = load_results(assignment.id, assignment.course)[unsandboxed[0]].unprotected
+        lines += ["", f"WARNING: {len(unsandboxed)} learner(s) were graded without the OS sandbox "
+                  "(--unsafe-no-sandbox); not protected: " + "; ".join(unprotected)]
     return "\n".join(lines)

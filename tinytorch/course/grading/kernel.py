@@ -1,14 +1,18 @@
 """The Python kernel that runs a learner's notebook under the autograder.
 
-nbgrader starts it through the `tinytorch-grader` kernelspec that `grade.py` writes. It is a
-plain IPython kernel with guard rails, set up before any learner code runs:
+nbgrader starts it through the `tinytorch-grader` kernelspec (prepare.py) and the sandbox
+launcher (sandbox.py), which runs it inside bubblewrap as described by the GuardPolicy
+(policy.py): that is the first layer. This file is the second: a plain IPython kernel with guard
+rails, set up before any learner code runs:
 
 * resource limits: address space (a huge allocation raises MemoryError), CPU seconds, file size;
 * an audit hook that refuses to open the instructor's files (solutions, hidden tests, the
   gradebook, other learners' work, any .ipynb including the one being graded) and to start
   processes, so expected values can't be read from disk;
-* `sys.path` starts with a copy of the reference package in which the module being graded is
-  missing, so "import the reference instead of writing the code" fails;
+* `sys.path` starts with the reference package made for this notebook: the modules it depends
+  on, and a stub that refuses to import for each module it exports;
+* while a test cell runs, walking the interpreter's objects (`gc`), other threads' frames and
+  `ctypes` are refused;
 * before each graded test cell: functions of numpy / math / operator / builtins that learner
   code replaced are put back (and the learner is told), NumPy's comparison helpers become strict
   (no object arrays), every comparison and `assert` in the test only accepts plain values
@@ -20,10 +24,11 @@ plain IPython kernel with guard rails, set up before any learner code runs:
   cells named in `skip` (they stopped the kernel on an earlier attempt) raise instead of running.
 
 Every event goes, one JSON object per line, to the `events` file the pipeline reads afterwards.
-This file is run as a script (`python grading_kernel.py -f CONNECTION_FILE`), not imported from
+This file is run as a script (`python kernel.py -f CONNECTION_FILE`), not imported from
 the tinytorch package: the kernel must not import the instructor's `tinytorch` before its
-`sys.path` points at the reference copy. Its configuration is the JSON file named by
-TINYTORCH_GRADER_CONFIG.
+`sys.path` points at the reference copy, and inside the sandbox it is the only file of the
+course tooling there is. Its configuration is the JSON file named by TINYTORCH_GRADER_CONFIG
+(GuardPolicy.kernel_config).
 """
 import ast
 import builtins
@@ -35,20 +40,22 @@ import threading
 import time
 
 CONFIG_ENV = "TINYTORCH_GRADER_CONFIG"
-NOTEBOOK_ENV = "TINYTORCH_GRADED_NOTEBOOK"  # set by the worker to the name of the notebook being run
 # Modules whose functions tests rely on; learner code must not be able to replace them.
-GUARDED_MODULES = ("numpy", "numpy.testing", "numpy.linalg", "math", "operator", "builtins")
+GUARDED_MODULES = ("numpy", "numpy.testing", "numpy.testing._private.utils", "numpy.linalg", "math", "operator",
+                   "builtins")
+# Names under which test cells use those modules: a notebook must not rebind them to a lenient proxy.
+MODULE_ALIASES = {"np": "numpy", "numpy": "numpy", "math": "math", "operator": "operator"}
 # NumPy helpers that become strict (numeric arrays only) while a test cell runs.
 STRICT_NUMPY = ("allclose", "isclose", "array_equal", "array_equiv")
 STRICT_TESTING = ("assert_allclose", "assert_array_equal", "assert_array_almost_equal", "assert_almost_equal",
                   "assert_equal", "assert_array_less", "assert_approx_equal", "assert_array_max_ulp")
 GUARD_NAME = "__tinytorch_autograder__"
 COMPARE_NAME, CHAIN_NAME, TRUTH_NAME = "__tinytorch_compare__", "__tinytorch_chain__", "__tinytorch_truth__"
-HEAPTYPE = 1 << 9
+HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: classes written in Python (a learner's) have it, C types don't
 # Builtins that IPython and ipykernel themselves swap (output cache, input forwarding): not the learner's doing.
 KERNEL_MANAGED = {"_", "__", "___", "input", "raw_input", "getpass", "display", "get_ipython", "exit", "quit"}
 # /proc entries of another process that would let a notebook read the grader's memory, files or settings.
-PROC_SECRETS = {"mem", "environ", "cwd", "root", "fd", "map_files", "maps", "cmdline"}  # Py_TPFLAGS_HEAPTYPE: classes written in Python (a learner's) have it, C types don't
+PROC_SECRETS = {"mem", "environ", "cwd", "root", "fd", "map_files", "maps", "cmdline"}
 
 
 class IntegrityError(AssertionError):
@@ -112,10 +119,15 @@ PATH_EVENTS = {"open", "os.listdir", "os.scandir", "os.remove", "os.rename", "os
                "shutil.copytree", "shutil.move", "sqlite3.connect", "os.symlink", "os.link"}
 PROCESS_EVENTS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
                   "os.forkpty", "os.startfile", "pty.spawn"}
+# Ways to look for a running test's values outside the learner's own objects; no test needs them.
+INTROSPECTION_EVENTS = {"gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._current_frames"}
 
 
-def install_audit_hook(guard: FileGuard, log, in_cell=lambda: True):
+def install_audit_hook(guard: FileGuard, log, in_cell=lambda: True, in_test=lambda: False):
     def hook(event, args):
+        if (event in INTROSPECTION_EVENTS or event.startswith("ctypes.")) and in_test():
+            log({"event": "denied", "what": event, "in_cell": True})
+            raise PermissionError(f"the autograder does not let code use {event} while a test runs")
         if event in PATH_EVENTS:
             paths = args[:2] if event in ("os.rename", "os.symlink", "os.link", "shutil.copyfile",
                                           "shutil.copytree", "shutil.move") else args[:1]
@@ -207,7 +219,8 @@ class StrictComparisons(ast.NodeTransformer):
         if all(op in ("is", "is not") for op in ops):
             return node
         if len(ops) == 1:
-            call = ast.Call(ast.Name(COMPARE_NAME, ast.Load()), [ast.Constant(ops[0]), node.left, node.comparators[0]], [])
+            args = [ast.Constant(ops[0]), node.left, node.comparators[0]]
+            call = ast.Call(ast.Name(COMPARE_NAME, ast.Load()), args, [])
         else:
             no_args = ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[],
                                     kwarg=None, defaults=[])
@@ -225,6 +238,7 @@ class StrictComparisons(ast.NodeTransformer):
 def _strict_array_args(function):
     "A NumPy comparison helper that first turns its array arguments into plain numeric arrays."
     import functools
+
     import numpy as np
 
     @functools.wraps(function)
@@ -293,6 +307,13 @@ class Guard:
                     else:
                         replaced.append(f"{name}.{attr}")
                     setattr(module, attr, original)
+            if sys.modules.get(name) is not module:  # a proxy put in sys.modules: test cells' imports get it
+                replaced.append(f"sys.modules[{name!r}]")
+                sys.modules[name] = module
+        for alias, name in MODULE_ALIASES.items():
+            if alias in self.shell.user_ns and self.shell.user_ns[alias] is not self.modules[name]:
+                replaced.append(f"the notebook's name {alias}")
+                self.shell.user_ns[alias] = self.modules[name]
         return replaced
 
     def _install_strict(self):
@@ -312,6 +333,10 @@ class Guard:
         for name, value in self.helpers.items():
             if getattr(builtins, name, None) is not value or name in self.shell.user_ns:
                 changed.append(name)
+        changed += [f"sys.modules[{name!r}]" for name, module in self.modules.items()
+                    if sys.modules.get(name) is not module]
+        changed += [f"the notebook's name {alias}" for alias, name in MODULE_ALIASES.items()
+                    if alias in self.shell.user_ns and self.shell.user_ns[alias] is not self.modules[name]]
         return changed
 
     # -- IPython events --------------------------------------------------------------------
@@ -447,7 +472,7 @@ def main(argv):
     script_dir = os.path.dirname(os.path.realpath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != script_dir]
     # The reference copy made for this notebook; a notebook without one gets no reference package at all.
-    shadow = cfg.get("reference_paths", {}).get(os.environ.get(NOTEBOOK_ENV, ""))
+    shadow = cfg.get("reference")
     if shadow:
         sys.path.insert(0, shadow)
     for name in list(sys.modules):
@@ -468,7 +493,8 @@ def main(argv):
     shell.ast_transformers.append(guard)
     guard._install_helpers()
     guard.watch_runaway_cells()
-    install_audit_hook(FileGuard(cfg), log, in_cell=lambda: guard.running_since is not None)
+    install_audit_hook(FileGuard(cfg), log, in_cell=lambda: guard.running_since is not None,
+                       in_test=lambda: guard.running_since is not None and guard.current_test is not None)
     log({"event": "started", "pid": os.getpid()})
     app.start()
 

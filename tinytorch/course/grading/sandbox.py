@@ -1,0 +1,96 @@
+"""Start a grading kernel inside its OS sandbox (bubblewrap), or say why that is not possible.
+
+The grading kernelspec runs `python -m tinytorch.course.grading.sandbox -f CONNECTION_FILE`
+(this launcher, outside the sandbox). The launcher reads the GuardPolicy the worker wrote for
+this submission, puts the connection file and the kernel's configuration into the private
+folder (the only place both sides see), and replaces itself with `bwrap ... kernel.py`. The
+kernel talks to nbgrader over ZMQ ipc sockets in that folder (the sandbox has no network, not
+even the grader's loopback), and nbgrader interrupts it with a message, not a signal.
+"""
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .policy import KERNEL_INSIDE, NOTEBOOK_ENV, POLICY_ENV, SANDBOX_UID, GuardPolicy
+
+
+def make_private_folder(prefix: str = "tt-", matplotlib_cache: str = "") -> Path:
+    """A new private folder for one submission, owned by the sandbox's user. It lives in the
+    system's temporary folder: short paths (a ZMQ ipc socket path has at most 107 bytes)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    (folder / "work").mkdir()
+    mpl = folder / "matplotlib"
+    if matplotlib_cache and Path(matplotlib_cache).is_dir():
+        shutil.copytree(matplotlib_cache, mpl)
+    else:
+        mpl.mkdir()
+    if os.getuid() == 0:
+        for path in (folder, *folder.rglob("*")):
+            os.chown(path, SANDBOX_UID, SANDBOX_UID)
+    return folder
+
+
+def make_matplotlib_cache(folder: Path) -> str:
+    "Matplotlib's font cache, built once (outside any sandbox) for every kernel to start from."
+    if not any(folder.glob("fontlist*.json")):
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], capture_output=True,
+                       env={**os.environ, "MPLCONFIGDIR": str(folder)}, timeout=300)
+    return str(folder)
+
+
+def _give(path: Path) -> None:
+    "Let the sandboxed kernel read a file the launcher wrote (it runs as nobody when we are root)."
+    if os.getuid() == 0:
+        os.chown(path, SANDBOX_UID, SANDBOX_UID)
+
+
+@functools.lru_cache(maxsize=1)
+def sandbox_problem() -> str | None:
+    "None when bubblewrap can run a Python kernel here, else what went wrong (for the error message)."
+    if sys.platform != "linux":
+        return f"bubblewrap needs Linux (this is {sys.platform})"
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (`bwrap`) is not installed (Debian: apt-get install bubblewrap)"
+    private = make_private_folder("tt-probe-")
+    try:
+        policy = GuardPolicy(private=str(private), references={}, kernel_script=__file__)
+        probe = [sys.executable, "-c", "import numpy, ipykernel, os; open('probe', 'w').write(str(os.getuid()))"]
+        try:
+            proc = subprocess.run(policy.bwrap_argv("", probe), capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return f"bubblewrap could not start: {e}"
+        if proc.returncode != 0 or not (private / "work" / "probe").is_file():
+            return f"bubblewrap could not run a Python kernel (exit {proc.returncode}): {proc.stderr.strip()[-500:]}"
+        return None
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def main(argv) -> None:
+    if len(argv) != 2 or argv[0] != "-f":
+        sys.exit("usage: python -m tinytorch.course.grading.sandbox -f CONNECTION_FILE")
+    policy = GuardPolicy.load(os.environ[POLICY_ENV])
+    notebook = os.environ.get(NOTEBOOK_ENV, "")
+    connection = Path(policy.connection_file)
+    connection.write_text(Path(argv[1]).read_text())
+    _give(connection)
+    config = Path(policy.kernel_config_file)
+    config.write_text(json.dumps(policy.kernel_config(notebook)))
+    _give(config)
+    if policy.sandbox:
+        command = policy.bwrap_argv(notebook, [sys.executable, KERNEL_INSIDE, "-f", str(connection)])
+        os.execvp(command[0], command)
+    # --unsafe-no-sandbox: the same kernel and in-process guard, with the grader's own rights.
+    os.chdir(policy.work)
+    os.execve(sys.executable, [sys.executable, policy.kernel_script, "-f", str(connection)],
+              policy.kernel_env())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
