@@ -1,0 +1,115 @@
+"""The learner's loop: for every catalogued mistake, does a visible check fail, and does it say which mistake?
+
+Each mistake of `modules/NN_name/mistakes.py` is applied to the reference solution, the hidden tests
+are removed (what a learner has: the release with their own, slightly wrong, code), and the notebook
+runs top to bottom in learn mode until the first error. A row of the table records the first cell
+that failed and whether its message names the mistake (the checks say "This matches a known mistake:
+<description>" when the learner's values match the mistake's recorded fingerprint). The untouched
+release is a row too: its first failure must say which exercise to write.
+
+Targets (issue 11): every mistake marked `visible` fails a visible check (a graded test cell, not a
+crash elsewhere), and at least 90 % of them are named. The table goes to test-artifacts/.
+"""
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from helpers import MODULES, ROOT, read_nb
+from tinytorch.course.check_runs import run_notebook
+from tinytorch.course.mistakes import apply_mistake, load_catalogue, mistakes_for
+from tinytorch.course.notebooks import BEGIN_HIDDEN, END_HIDDEN, nbgrader_meta
+
+ARTIFACTS = ROOT / "test-artifacts"
+HIDDEN_REGION = re.compile(rf"^[ \t]*{re.escape(BEGIN_HIDDEN)}.*?^[ \t]*{re.escape(END_HIDDEN)}[^\n]*\n?", re.S | re.M)
+NAMED_TARGET = 0.9
+
+
+@dataclass
+class Row:
+    mistake: str
+    visible: bool
+    failed_cell: str | None    # the first cell that raised
+    in_test_cell: bool         # ... and it is a graded test cell (a visible check)
+    named: bool                # its message names the mistake
+    message: str               # the first line of what the learner reads
+
+
+def without_hidden_tests(nb):
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = HIDDEN_REGION.sub("", cell.source)
+    return nb
+
+
+def _first_failure(nb, folder: Path):
+    run = run_notebook(nb, folder, "learn", stop_on_error=True)
+    failed = run.first_error()
+    if failed is None:
+        return None, False, ""
+    return failed.grade_id, failed.graded, failed.error
+
+
+def _catalogued_notebooks():
+    found = []
+    for module in MODULES:
+        catalogue = load_catalogue(module.dir / "mistakes.py")
+        for path in sorted(module.dir.glob("*.ipynb")):
+            extra = load_catalogue(module.dir / f"{path.stem}_mistakes.py")
+            if mistakes_for(path, catalogue | extra):
+                found.append(path)
+    return found
+
+
+def table(notebook: Path, rows: list[Row]) -> str:
+    lines = [f"### {notebook.parent.name}/{notebook.name}", "",
+             "| mistake | visible symptom expected | first failing cell | a visible check | named | message |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        message = r.message.replace("|", "\\|").replace("\n", " ")[:140]
+        lines.append(f"| {r.mistake} | {'yes' if r.visible else 'no'} | {r.failed_cell or '-'} | "
+                     f"{'yes' if r.in_test_cell else 'no'} | {'yes' if r.named else 'no'} | {message} |")
+    return "\n".join(lines) + "\n"
+
+
+def test_every_module_has_a_mistake_catalogue():
+    missing = [m.id for m in MODULES if not load_catalogue(m.dir / "mistakes.py")]
+    assert not missing, f"modules without a mistake catalogue (modules/NN_name/mistakes.py): {missing}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", _catalogued_notebooks(), ids=lambda p: p.stem)
+def test_visible_checks_name_the_catalogued_mistakes(notebook):
+    folder = notebook.parent
+    catalogue = load_catalogue(folder / "mistakes.py") | load_catalogue(folder / f"{notebook.stem}_mistakes.py")
+    source = read_nb(notebook)
+    rows = []
+    for name, mistake in mistakes_for(notebook, catalogue).items():
+        patched = without_hidden_tests(apply_mistake(source, mistake, name))
+        cell, graded, error = _first_failure(patched, folder)
+        rows.append(Row(name, mistake.visible, cell, graded, bool(error) and mistake.description in error,
+                        (error or "no visible check failed").split("\n")[0]))
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"learner-loop-{notebook.stem}.md").write_text(table(notebook, rows))
+    print(table(notebook, rows))
+    expected_visible = [r for r in rows if r.visible]
+    silent = [r.mistake for r in expected_visible if not r.in_test_cell]
+    assert not silent, f"{notebook.name}: these mistakes pass every visible check (or crash outside one): {silent}"
+    named = [r for r in expected_visible if r.named]
+    assert len(named) >= NAMED_TARGET * len(expected_visible), \
+        f"{notebook.name}: only {len(named)} of {len(expected_visible)} visible mistakes are named: " \
+        f"{[r.mistake for r in expected_visible if not r.named]}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.id)
+def test_untouched_release_says_which_exercise_to_write(module, student_tree):
+    "A learner who runs a notebook before writing anything is told what to write, not a bare NotImplementedError."
+    released = student_tree / "modules" / module.id / module.notebook.name
+    cell, _, error = _first_failure(read_nb(released), released.parent)
+    assert error, f"{released.name}: the untouched release ran without an error"
+    assert "NotImplementedError" in error, f"{released.name}: first failure is not the stub: {error}"
+    message = error.split("NotImplementedError", 1)[1].strip(": \n")
+    assert len(message) >= 15, f"{released.name}: cell {cell} raises a bare NotImplementedError ({error!r}); " \
+                               "put a `# EXERCISE: ...` line above the solution region"
