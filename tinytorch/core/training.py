@@ -129,8 +129,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         raise ValueError(f"max_norm must be a non-negative number, got {max_norm!r}")
     if not grads:
         return Tensor(np.float32(0.0))
-    # Compute in the gradients' dtype (np.result_type(*grads)): the norm of each gradient, then the
-    # norm of those norms; the factor min(max_norm / (total + 1e-6), 1); scale each array in place (*=).
+    # Hints: compute in the gradients' dtype (np.result_type(*grads)): the norm of each gradient, then the
+    # norm of those norms (inf: the largest |entry|); the factor min(max_norm / (total + 1e-6), 1); scale each
+    # array in place (g *= factor), so that p.grad, which the optimizer reads, changes.
+    # EXERCISE: compute the global norm, raise if asked and non-finite, scale every gradient in place, return Tensor(total)
     ### BEGIN SOLUTION
     dtype = np.result_type(*grads)
     if norm_type == math.inf:
@@ -159,8 +161,10 @@ def train_step(model, loss_fn, optimizer, batches, max_grad_norm=None) -> float:
     if not batches:
         raise ValueError("train_step needs at least one (inputs, targets) batch")
     n_total = sum(len(targets) for _, targets in batches)
-    # Each micro-batch calls backward on its mean loss times len(targets) / n_total; the gradients
-    # add up in p.grad. Keep the losses as Python floats (loss.item()) for the return value.
+    # Hints: optimizer.zero_grad() first; each micro-batch calls backward on its mean loss times
+    # len(targets) / n_total, and the gradients add up in p.grad; clip after the last micro-batch;
+    # keep the losses as Python floats (loss.item()) for the return value.
+    # EXERCISE: zero the gradients, accumulate the size-weighted micro-batch gradients, clip, step, return the mean loss (a float)
     ### BEGIN SOLUTION
     optimizer.zero_grad()
     loss_sum = 0.0
@@ -463,7 +467,9 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        # Three cases: last_epoch == 0; self._is_initial or past total_iters; otherwise the ratio f(t)/f(t-1).
+        # Hints: three cases: last_epoch == 0 (times start_factor); self._is_initial or past total_iters
+        # (unchanged); otherwise times 1 + (e - s) / (T * s + (t - 1) * (e - s)), with t = self.last_epoch.
+        # EXERCISE: return the list of new rates, one per group, from each group's current "lr"
         ### BEGIN SOLUTION
         if self.last_epoch == 0:
             return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
@@ -475,6 +481,8 @@ class LinearLR(LRScheduler):
         ### END SOLUTION
 
     def _get_closed_form_lr(self):
+        # Hint: base_lr * (s + (e - s) * min(T, t) / T) for each base_lr in self.base_lrs.
+        # EXERCISE: return the list of closed-form rates at step self.last_epoch
         ### BEGIN SOLUTION
         change = self.end_factor - self.start_factor
         return [base_lr * (self.start_factor + change * min(self.total_iters, self.last_epoch) / self.total_iters)
@@ -695,7 +703,9 @@ def check_compatible(state, model, optimizer, scheduler=None, rng=None) -> None:
 def capture_state(model, optimizer, scheduler=None, rng=None, epoch=0, extra=None) -> dict:
     """Everything needed to continue this run exactly, as copies: a dict with the keys "model",
     "optimizer", "scheduler" and "rng" (None when not given), "epoch" and "extra" (anything JSON-like)."""
-    # copy.deepcopy copies a nested dict with the arrays in it; the generator's state is rng.bit_generator.state.
+    # Hints: copy.deepcopy copies a nested dict with the arrays in it; the generator's state is
+    # rng.bit_generator.state; scheduler and rng may be None (store None then).
+    # EXERCISE: return the dict of copies: model, optimizer, scheduler, rng, epoch, extra
     ### BEGIN SOLUTION
     return {
         "model": {name: np.array(value, copy=True) for name, value in model.state_dict().items()},
@@ -712,6 +722,9 @@ def restore_state(state, model, optimizer, scheduler=None, rng=None) -> dict:
     """Load a state made by `capture_state` into a fresh run's objects; return {"epoch", "extra"}.
     A state from another model or set-up raises CheckpointError and nothing is changed."""
     check_compatible(state, model, optimizer, scheduler, rng)
+    # Hints: deep-copy the state first (the objects must not share arrays with it); load model, optimizer,
+    # scheduler (if given) and assign rng.bit_generator.state (if given).
+    # EXERCISE: load every part of the state into the objects, return {"epoch": ..., "extra": ...}
     ### BEGIN SOLUTION
     state = copy.deepcopy(state)   # the objects must not share arrays with the state they came from
     model.load_state_dict(state["model"])
