@@ -59,5 +59,35 @@ def test_store_points_match_the_notebook(path):
 
 
 def test_instructor_only_files_stay_out_of_the_student_tree(student_tree):
-    found = [str(p.relative_to(student_tree)) for pattern in INSTRUCTOR_ONLY for p in student_tree.rglob(pattern)]
+    found = [str(p.relative_to(student_tree)) for pattern in INSTRUCTOR_ONLY
+             for p in (student_tree / "modules").rglob(pattern)]
     assert not found, f"instructor-only files in the student tree: {found}"
+
+
+def _distinctive_numbers(value, limit=20):
+    "Floats of a recorded value whose repr is long enough to be a fingerprint of it (not 0.5 or 2.0)."
+    found = []
+    stack = [value]
+    while stack and len(found) < limit:
+        v = stack.pop()
+        if isinstance(v, list):
+            stack.extend(v[:50])
+        elif isinstance(v, float) and len(repr(v)) >= 12:
+            found.append(repr(v))
+    return found
+
+
+def test_hidden_expected_values_are_nowhere_in_the_student_tree(student_tree):
+    secrets = {}
+    for path, instructor, _ in _pairs():
+        for cell, checks in instructor.cells.items():
+            for name, recorded in checks.items():
+                if recorded.hidden or recorded.kind == "quiz":
+                    for number in _distinctive_numbers(recorded.expected):
+                        secrets.setdefault(number, f"{path.name}: {cell}/{name}")
+    leaks = []
+    for path in student_tree.rglob("*"):
+        if path.is_file() and path.suffix in (".ipynb", ".py", ".json", ".md", ".txt", ".yml", ".ini"):
+            text = path.read_text(errors="ignore")
+            leaks += [f"{path.relative_to(student_tree)}: {why} ({n})" for n, why in secrets.items() if n in text]
+    assert not leaks, "hidden expected values readable in the student tree:\n" + "\n".join(leaks[:20])

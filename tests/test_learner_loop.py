@@ -10,14 +10,17 @@ release is a row too: its first failure must say which exercise to write.
 Targets (issue 11): every mistake marked `visible` fails a visible check (a graded test cell, not a
 crash elsewhere), and at least 90 % of them are named. The table goes to test-artifacts/.
 """
+import contextlib
+import io
+import os
 import re
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from helpers import MODULES, ROOT, read_nb
-from tinytorch.course.check_runs import run_notebook
 from tinytorch.course.mistakes import apply_mistake, load_catalogue, mistakes_for
 from tinytorch.course.notebooks import BEGIN_HIDDEN, END_HIDDEN, nbgrader_meta
 
@@ -44,11 +47,31 @@ def without_hidden_tests(nb):
 
 
 def _first_failure(nb, folder: Path):
-    run = run_notebook(nb, folder, "learn", stop_on_error=True)
-    failed = run.first_error()
-    if failed is None:
-        return None, False, ""
-    return failed.grade_id, failed.graded, failed.error
+    """(grade_id, is a graded test cell, message) of the first cell that raises, running the code cells
+    in order in one fresh namespace (in-process: a kernel per mistake would cost seconds each).
+    Magics and the export cell are skipped; what a cell prints is dropped."""
+    namespace = {"__name__": "__main__"}
+    old = Path.cwd()
+    os.environ["TINYTORCH_CHECKS"] = "learn"
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        os.chdir(folder)
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or "export_from_notebook" in cell.source:
+                continue
+            meta = nbgrader_meta(cell)
+            source = "\n".join(line for line in cell.source.split("\n") if not line.lstrip().startswith(("%", "!")))
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    exec(compile(source, f"<cell {meta.get('grade_id', i)}>", "exec"), namespace)
+            except Exception as e:  # noqa: BLE001 - a learner's cell may raise anything
+                message = "".join(traceback.format_exception_only(type(e), e)).strip()
+                return meta.get("grade_id", f"cell {i}"), bool(meta.get("grade")) and not meta.get("solution"), message
+    finally:
+        os.chdir(old)
+        import matplotlib.pyplot as plt
+        plt.close("all")
+    return None, False, ""
 
 
 def _catalogued_notebooks():
