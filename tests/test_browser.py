@@ -309,3 +309,59 @@ def test_untouched_exercise_shows_a_clear_not_implemented_error(learner, student
     expect(dialog).to_contain_text("Validation Results")
     expect(dialog).to_contain_text("NotImplementedError")
     you.shot("validate-reports-failure")
+
+
+@pytest.mark.slow
+def test_learner_checks_answers_and_reads_what_is_wrong(learner, student_lab):
+    """Module 01 in the browser: a wrong quiz answer (GB instead of GiB) is refused with the slip named,
+    the fixed answer passes; a buggy exercise (bits instead of bytes) is named as that known mistake.
+    The screenshots of the three messages are the ones the closing note of issue 11 shows."""
+    you, tree = learner, student_lab.root
+    released = find_module(tree, "01_tensor").notebook
+
+    def show_message(cell):
+        "Scroll so that the end of the cell's error output (where the check's message is) is in view."
+        cell.locator(".jp-OutputArea").last.evaluate("element => element.scrollIntoView({block: 'end'})")
+        you.page.wait_for_timeout(300)
+
+    you.open(released.relative_to(tree).as_posix())
+    quiz = you.cell(where(released, "quiz_10b_gib"))
+    check = you.cell(where(released, "test_quiz_10b_fp32"))
+
+    # A wrong answer: 4 × 10¹⁰ bytes counted in GB (10⁹) instead of GiB (2³⁰).
+    you.type_into(quiz, "fp32_gib_10b = 40\nbf16_gib_10b = None\nint8_gib_10b = None")
+    you.command("Run All Above Selected Cell")   # the imports and the checks' set-up, above the quiz
+    you.wait_idle()
+    you.run_from(quiz, 2)                        # the answer, then its check
+    expect(check.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[\d+\]"))
+    you.wait_idle()
+    you.show(check)
+    message = you.error_of(check)
+    assert "CheckFailed" in message and "not right" in message and "GB" in message and "GiB" in message, message
+    assert "37.2" not in message, f"the message must not give the answer away:\n{message}"
+    show_message(check)
+    you.shot("message-quiz-wrong-names-the-slip")
+
+    # The fix: the same bytes divided by 2³⁰.
+    you.type_into(quiz, "fp32_gib_10b = 4e10 / 2**30\nbf16_gib_10b = None\nint8_gib_10b = None")
+    you.run_from(quiz, 2)
+    you.wait_idle()
+    you.show(check)
+    assert you.error_of(check) == "", you.error_of(check)
+    expect(check.locator(".jp-OutputArea")).to_contain_text("✓ 1 check passed")
+    you.shot("message-quiz-right")
+
+    # An exercise with a classic bug: bits instead of bytes. The check names the mistake and its section.
+    exercise = you.cell(where(released, "memory_bytes"))
+    test = you.cell(where(released, "test_memory_bytes"))
+    you.type_into(exercise, 'def memory_bytes(n_elements, dtype="float32") -> int:\n'
+                            '    return 8 * int(n_elements) * BYTES_PER_ELEMENT[dtype_name(dtype)]')
+    you.run_from(exercise, 2)
+    expect(test.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[\d+\]"))
+    you.wait_idle()
+    you.show(test)
+    message = you.error_of(test)
+    assert "expected 40, got 320" in message, message
+    assert "This matches a known mistake" in message and "bits" in message and "section 1" in message, message
+    show_message(test)
+    you.shot("message-exercise-names-the-mistake")

@@ -1,6 +1,5 @@
 """The reference `tinytorch.core.nn` against PyTorch (float64): an MLP with cross-entropy trained
 for many steps, PyTorch's names and initialisation, checkpoints, and errors on bad input."""
-import ast
 from pathlib import Path
 
 import numpy as np
@@ -107,16 +106,14 @@ def test_log_softmax_matches_torch_on_every_axis():
         np.testing.assert_allclose(ours.grad.data, ref.grad.numpy(), rtol=0, atol=ATOL)
 
 
-def test_stored_trajectory_in_the_notebook_matches_torch():
-    """The hidden test of nn.ipynb stores 25 losses made by the reference; PyTorch must agree, so
-    the stored values cannot drift from the truth."""
-    nb = NN_NOTEBOOK.read_text()
-    import nbformat
-    cell = next(c for c in nbformat.reads(nb, as_version=4).cells
-                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_training_trajectory")
-    tree = ast.parse(cell.source)
-    stored = next(ast.literal_eval(node.value) for node in ast.walk(tree)
-                  if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "EXPECTED_TRAJECTORY")
+def test_recorded_trajectory_of_the_notebook_matches_torch():
+    """The hidden check of nn.ipynb's training run compares with 25 losses recorded from the reference
+    (the instructor store, tools/record_checks.py); PyTorch must agree, so they cannot drift from the truth."""
+    from tinytorch.checks.stores import INSTRUCTOR_SUFFIX, read_store
+    store = read_store(NN_NOTEBOOK.with_name(NN_NOTEBOOK.stem + INSTRUCTOR_SUFFIX), NN_NOTEBOOK.stem)
+    recorded = store.check("test_training_trajectory", "the loss of each of the 25 steps")
+    assert recorded is not None, "run tools/record_checks.py modules/02_autograd/nn.ipynb"
+    stored = [row[0] for row in recorded.expected]
     # The same recipe as the notebook's train_small_mlp, in PyTorch.
     rng = np.random.default_rng(2024)
     x, y = rng.standard_normal((16, 5)), rng.integers(0, 3, 16)

@@ -5,6 +5,7 @@ PyTorch's chainable (recursive) semantics: construction sets the rate of step 0,
 by hand is respected, SequentialLR restarts a scheduler at its milestone with the closed form.
 """
 import json
+import re
 import warnings
 
 import numpy as np
@@ -217,3 +218,81 @@ def test_bad_sequential_and_bad_optimizer():
         tt.StepLR(object(), step_size=2)
     with pytest.raises(TypeError, match="list"):
         tt.StepLR(type("O", (), {"param_groups": [{"momentum": 0.9}]})(), step_size=2)
+
+
+# --- LambdaLR and the warmup-stable-decay schedule built on it ---------------------------------
+WSD = dict(warmup_steps=500, stable_steps=7000, decay_steps=2500)
+
+
+def wsd_function(step):
+    "The learner-facing WSD factor (tinytorch.core.training.wsd_factor), given to both LambdaLRs."
+    return tt.wsd_factor(step, **WSD)
+
+
+def test_wsd_through_lambda_lr_equals_torch_exactly_over_10000_steps():
+    ours = rates(tt, lambda m, o: m.LambdaLR(o, wsd_function), 10_000)
+    theirs = rates(torch_sched, lambda m, o: m.LambdaLR(o, wsd_function), 10_000)
+    assert ours.shape == theirs.shape == (10_001, len(LRS))
+    assert np.max(np.abs(ours - theirs)) == 0.0
+    # and tinytorch's own builder gives the very same rates
+    built = rates(tt, lambda m, o: tt.wsd_schedule(o, **WSD), 10_000)
+    assert np.max(np.abs(built - theirs)) == 0.0
+    # the shape is the one taught: warm-up from 1/W, the peak, a decay to 0 ending at step W + S + D
+    factors = theirs[:, 0] / LRS[0]
+    assert factors[0] == pytest.approx(1 / 500) and factors[499] == pytest.approx(1.0)
+    assert np.all(factors[500:7501] == 1.0) and factors[7501] < 1.0
+    assert factors[9999] == pytest.approx(1 / 2500) and factors[10_000] == 0.0
+    assert np.all(np.diff(factors[:500]) > 0) and np.all(np.diff(factors[7500:]) < 0)
+
+
+def test_lambda_lr_one_function_per_group_and_hand_changes_overwritten_as_torch():
+    lambdas = [lambda t: 0.99 ** t, lambda t: 1 / (1 + t), lambda t: tt.wsd_factor(t, 3, 4, 5, end_factor=0.1)]
+    build = lambda m, o: m.LambdaLR(o, lambdas)
+    ours, theirs = rates(tt, build, 3_000, change_at=17), rates(torch_sched, build, 3_000, change_at=17)
+    assert np.max(np.abs(ours - theirs)) == 0.0
+
+
+def test_lambda_lr_in_sequential_lr_and_resumed_from_state_equals_torch():
+    build = lambda m, o: m.SequentialLR(o, [m.LinearLR(o, start_factor=0.1, total_iters=100),
+                                            m.LambdaLR(o, lambda t: tt.wsd_factor(t, 0, 2000, 900))], milestones=[100])
+    assert np.max(np.abs(rates(tt, build, 5_000) - rates(torch_sched, build, 5_000))) == 0.0
+    opt = Groups(*LRS)
+    s = tt.wsd_schedule(opt, **WSD)
+    for _ in range(4321):
+        s.step()
+    state = json.loads(json.dumps(s.state_dict()))   # a checkpoint stores it as JSON: no functions in it
+    assert "lr_lambdas" not in state
+    uninterrupted = [s.step() or s.get_last_lr() for _ in range(4000)]
+    fresh = tt.wsd_schedule(Groups(*LRS), **WSD)
+    fresh.load_state_dict(state)
+    assert [fresh.step() or fresh.get_last_lr() for _ in range(4000)] == uninterrupted
+
+
+@pytest.mark.parametrize("make, error, bad", [
+    (lambda: tt.LambdaLR(Groups(0.1, 0.2), [lambda t: 1.0]), ValueError, "2 groups"),
+    (lambda: tt.LambdaLR(Groups(0.1), 0.5), TypeError, "0.5"),
+    (lambda: tt.wsd_schedule(Groups(0.1), -1, 5, 5), ValueError, "-1"),
+    (lambda: tt.wsd_schedule(Groups(0.1), 5, 2.5, 5), ValueError, "2.5"),
+    (lambda: tt.wsd_schedule(Groups(0.1), 5, 5, 0), ValueError, "decay_steps"),
+    (lambda: tt.wsd_schedule(Groups(0.1), 5, 5, 5, end_factor=1.5), ValueError, "1.5"),
+])
+def test_lambda_lr_and_wsd_bad_arguments(make, error, bad):
+    with pytest.raises(error, match=re.escape(bad)):
+        make()
+
+
+def test_weight_decay_groups_leave_biases_undecayed():
+    from tinytorch.core.optimizers import AdamW
+    model = tt.make_mlp((5, 4, 3), seed=0, dtype="float64")
+    groups = tt.weight_decay_groups(model, 0.1)
+    assert [g["weight_decay"] for g in groups] == [0.1, 0.0]
+    assert [tuple(p.shape) for p in groups[0]["params"]] == [(4, 5), (3, 4)]
+    assert [tuple(p.shape) for p in groups[1]["params"]] == [(4,), (3,)]
+    # with zero gradients, AdamW moves only the decayed parameters
+    optimizer = AdamW(groups, lr=0.1)
+    before = [p.data.copy() for p in model.parameters()]
+    for p in model.parameters():
+        p.grad = tt.Tensor(np.zeros(p.shape))
+    optimizer.step()
+    moved = [not np.array_equal(b, p.data) for b, p in zip(before, model.parameters())]
+    assert moved == [p.ndim >= 2 for p in model.parameters()]

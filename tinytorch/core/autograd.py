@@ -82,6 +82,7 @@ class Neg(Function):
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     "Sum `grad` over the axes that broadcasting added or stretched, so that it has `shape`."
     grad = np.asarray(grad)
+    # EXERCISE: sum grad over the leading axes shape lacks and over its stretched size-1 axes; return it with `shape`
     ### BEGIN SOLUTION
     shape = tuple(shape)
     if grad.shape == shape:
@@ -101,6 +102,7 @@ class Mul(Function):
         return a * b
 
     def backward(self, grad):
+        # EXERCISE: return (grad × ∂/∂a, grad × ∂/∂b) of a * b
         ### BEGIN SOLUTION
         return grad * self.b, grad * self.a
         ### END SOLUTION
@@ -112,6 +114,7 @@ class Div(Function):
         return a / b
 
     def backward(self, grad):
+        # EXERCISE: return (grad × ∂/∂a, grad × ∂/∂b) of a / b
         ### BEGIN SOLUTION
         return grad / self.b, -grad * self.a / (self.b * self.b)
         ### END SOLUTION
@@ -125,6 +128,7 @@ class Pow(Function):
         return a ** exponent
 
     def backward(self, grad):
+        # EXERCISE: return (grad × p·a^(p−1),): a tuple with one gradient
         ### BEGIN SOLUTION
         return (grad * self.exponent * self.a ** (self.exponent - 1),)
         ### END SOLUTION
@@ -136,6 +140,7 @@ class Exp(Function):
         return self.out
 
     def backward(self, grad):
+        # EXERCISE: return (grad × exp(x),) using the saved output
         ### BEGIN SOLUTION
         return (grad * self.out,)
         ### END SOLUTION
@@ -147,6 +152,7 @@ class Log(Function):
         return np.log(x)
 
     def backward(self, grad):
+        # EXERCISE: return (grad / x,)
         ### BEGIN SOLUTION
         return (grad / self.x,)
         ### END SOLUTION
@@ -158,6 +164,7 @@ class ReLU(Function):
         return np.maximum(x, 0)
 
     def backward(self, grad):
+        # EXERCISE: return (grad × (1 where x > 0, else 0),)
         ### BEGIN SOLUTION
         return (grad * (self.x > 0),)
         ### END SOLUTION
@@ -169,6 +176,7 @@ class Sigmoid(Function):
         return self.out
 
     def backward(self, grad):
+        # EXERCISE: return (grad × s(1 − s),) with s the saved output
         ### BEGIN SOLUTION
         return (grad * self.out * (1 - self.out),)
         ### END SOLUTION
@@ -180,6 +188,7 @@ class Tanh(Function):
         return self.out
 
     def backward(self, grad):
+        # EXERCISE: return (grad × (1 − tanh²),) using the saved output
         ### BEGIN SOLUTION
         return (grad * (1 - self.out * self.out),)
         ### END SOLUTION
@@ -198,7 +207,8 @@ class MatMul(Function):
         b = self.b[:, np.newaxis] if self.b.ndim == 1 else self.b   # a column
         if self.b.ndim == 1: grad = np.expand_dims(grad, -1)
         if self.a.ndim == 1: grad = np.expand_dims(grad, -2)
-        # grad_a = ... (shaped like a), grad_b = ... (shaped like b)
+        # Hints: grad_a = G @ Bᵀ (shaped like a), grad_b = Aᵀ @ G (shaped like b); np.swapaxes(x, -1, -2) transposes.
+        # EXERCISE: set grad_a and grad_b from grad, a and b
         ### BEGIN SOLUTION
         grad_a = np.matmul(grad, np.swapaxes(b, -1, -2))
         grad_b = np.matmul(np.swapaxes(a, -1, -2), grad)
@@ -220,6 +230,8 @@ class Sum(Function):
         return np.sum(x, axis=axis, keepdims=keepdims)
 
     def backward(self, grad):
+        # Hints: without keepdims, np.expand_dims(grad, self.axes) puts the summed axes back; then broadcast to self.shape.
+        # EXERCISE: return (the gradient broadcast back to the input's shape,)
         ### BEGIN SOLUTION
         if not self.keepdims:
             grad = np.expand_dims(grad, self.axes)
@@ -233,6 +245,8 @@ class Mean(Function):
         return np.mean(x, axis=axis, keepdims=keepdims)
 
     def backward(self, grad):
+        # Hint: as Sum, divided by the number of elements averaged (the product of the reduced sizes).
+        # EXERCISE: return (the gradient / count, broadcast back to the input's shape,)
         ### BEGIN SOLUTION
         count = int(np.prod([self.shape[ax] for ax in self.axes]))
         if not self.keepdims:
@@ -426,6 +440,9 @@ def numerical_grad(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     "Central finite differences of the scalar function `f` at `x` (float64)."
     x = np.array(x, dtype=np.float64)  # a copy: the caller's array stays as it was
     grad = np.zeros_like(x)
+    # Hints: for i in np.ndindex(*x.shape): set x[i] to original ± eps, evaluate float(f(x)) twice, put x[i] back,
+    # and store (above - below) / (2 * eps).
+    # EXERCISE: fill grad with the central differences of f, one per element of x
     ### BEGIN SOLUTION
     for i in np.ndindex(*x.shape):
         original = x[i]
@@ -464,12 +481,14 @@ def gradcheck(f, *shapes, seed=0, atol=1e-6, positive=False) -> float:
 class Softplus(Function):
     "log(1 + exp(x)), computed without overflow."
     def forward(self, x):
+        # EXERCISE: save x and return log(1 + exp(x)) computed with np.logaddexp(0, x)
         ### BEGIN SOLUTION
         self.x = x
         return np.logaddexp(0, x)
         ### END SOLUTION
 
     def backward(self, grad):
+        # EXERCISE: return (grad × sigmoid(x),), the sigmoid computed as np.exp(-np.logaddexp(0, -x))
         ### BEGIN SOLUTION
         return (grad * np.exp(-np.logaddexp(0, -self.x)),)
         ### END SOLUTION

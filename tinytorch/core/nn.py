@@ -47,8 +47,9 @@ class Module:
     def named_parameters(self, prefix: str = "", _seen=None):
         "(dotted name, parameter) for every parameter of this module and its sub-modules, each once."
         seen = set() if _seen is None else _seen   # shared with the children: a parameter is met once
-        # First this module's own Parameters (in vars(self)) not yet in `seen`, then for each child
-        # everything its named_parameters yields, given the prefix `prefix + name + "."` and `seen`.
+        # Hints: first this module's own Parameters (in vars(self)) not yet in `seen` (add them to it), then for
+        # each child everything its named_parameters yields, given the prefix `prefix + name + "."` and `seen`.
+        # EXERCISE: yield (prefix + name, parameter) for own parameters, then the children's, each parameter once
         ### BEGIN SOLUTION
         for name, value in vars(self).items():
             if isinstance(value, Parameter) and value not in seen:
@@ -128,8 +129,10 @@ class Linear(Module):
                 raise ValueError(f"Linear: {name} must be a positive integer, got {n!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
         rng = np.random.default_rng(rng)  # a Generator is used as it is; a seed or None makes one
-        # self.weight: a Parameter of shape (out_features, in_features); self.bias: shape
-        # (out_features,), or None when bias=False. Both of the given dtype.
+        # Hints: bound = 1 / sqrt(in_features); self.weight: a Parameter of shape (out_features, in_features),
+        # drawn first with rng.uniform(-bound, bound, shape); self.bias: shape (out_features,), drawn second, or None
+        # when bias=False. Both of the given dtype.
+        # EXERCISE: draw self.weight, then self.bias (or None), as Parameters of the given dtype
         ### BEGIN SOLUTION
         bound = 1.0 / np.sqrt(in_features)
         self.weight = Parameter(rng.uniform(-bound, bound, (out_features, in_features)), dtype=dtype)
@@ -137,6 +140,7 @@ class Linear(Module):
         ### END SOLUTION
 
     def forward(self, x):
+        # EXERCISE: return x @ weight.T + bias (without the bias when it is None)
         ### BEGIN SOLUTION
         y = x @ self.weight.T
         return y + self.bias if self.bias is not None else y
@@ -178,6 +182,9 @@ class Sequential(Module):
 # %% ../../modules/02_autograd/nn.ipynb #log_softmax
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     "log(softmax(x)) along `axis`, without overflow."
+    # Hints: shifted = x - x.data.max(axis=axis, keepdims=True) (a constant shift); then subtract the log of
+    # shifted.exp().sum(axis=axis, keepdims=True): keepdims so that each row lines up with its own sum.
+    # EXERCISE: return the log-softmax of x along axis, built from tensor operations
     ### BEGIN SOLUTION
     shifted = x - x.data.max(axis=axis, keepdims=True)
     return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()

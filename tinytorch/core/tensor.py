@@ -31,6 +31,9 @@ def dtype_name(dtype) -> str:
 # %% ../../modules/01_tensor/tensor.ipynb #memory_bytes
 def memory_bytes(n_elements, dtype="float32") -> int:
     "Bytes taken by `n_elements` numbers of type `dtype`."
+    # Hints: refuse a bool, a negative count or one with a fractional part (float(n).is_integer()) with a
+    # ValueError that shows the value; then multiply by BYTES_PER_ELEMENT[dtype_name(dtype)].
+    # EXERCISE: check n_elements, then return the number of bytes as a Python int
     ### BEGIN SOLUTION
     if isinstance(n_elements, bool) or not float(n_elements).is_integer() or n_elements < 0:
         raise ValueError(f"n_elements must be a non-negative integer, got {n_elements!r}")
@@ -40,6 +43,9 @@ def memory_bytes(n_elements, dtype="float32") -> int:
 # %% ../../modules/01_tensor/tensor.ipynb #broadcast_shape
 def broadcast_shape(a: tuple, b: tuple) -> tuple:
     "The shape of the result of an elementwise operation between shapes `a` and `b`."
+    # Hints: pad the shorter shape with 1s on the LEFT so both have the same length, then walk the pairs:
+    # equal, or one of them 1, else raise ValueError(f"shapes {a} and {b} cannot be broadcast together").
+    # EXERCISE: return the broadcast shape of a and b as a tuple, or raise ValueError naming both shapes
     ### BEGIN SOLUTION
     a, b = tuple(a), tuple(b)
     n = max(len(a), len(b))
@@ -130,6 +136,9 @@ class Tensor:
     def matmul(self, other) -> "Tensor":
         "Matrix product, as `np.matmul`; a shape mismatch raises ValueError naming both shapes."
         other = other if isinstance(other, Tensor) else Tensor(other)
+        # Hints: the inner sizes are self.shape[-1] and other.shape[0] (1-D) or other.shape[-2]; compare them
+        # yourself so the ValueError can name both shapes (also refuse 0-d operands); then np.matmul.
+        # EXERCISE: check the inner sizes (ValueError naming both shapes), then return Tensor(np.matmul(...))
         ### BEGIN SOLUTION
         if self.ndim == 0 or other.ndim == 0:
             raise ValueError(f"matmul needs at least 1-D operands, got shapes {self.shape} and {other.shape}")
@@ -147,18 +156,24 @@ class Tensor:
     # --- exercise: reductions -----------------------------------------------------
     def sum(self, axis=None, keepdims=False) -> "Tensor":
         "Sum over `axis` (None: all axes; an int or a tuple of ints)."
+        # Hint: np.sum takes axis and keepdims as they are; wrap the result in a Tensor.
+        # EXERCISE: return the sum over axis (keepdims as asked) as a Tensor
         ### BEGIN SOLUTION
         return Tensor(np.sum(self.data, axis=axis, keepdims=keepdims))
         ### END SOLUTION
 
     def mean(self, axis=None, keepdims=False) -> "Tensor":
         "Mean over `axis` (None: all axes; an int or a tuple of ints)."
+        # Hint: np.mean, as for sum.
+        # EXERCISE: return the mean over axis (keepdims as asked) as a Tensor
         ### BEGIN SOLUTION
         return Tensor(np.mean(self.data, axis=axis, keepdims=keepdims))
         ### END SOLUTION
 
     def max(self, axis=None, keepdims=False) -> "Tensor":
         "Largest value over `axis` (None: all axes; an int or a tuple of ints)."
+        # Hint: np.max, as for sum.
+        # EXERCISE: return the largest value over axis (keepdims as asked) as a Tensor
         ### BEGIN SOLUTION
         return Tensor(np.max(self.data, axis=axis, keepdims=keepdims))
         ### END SOLUTION
@@ -168,6 +183,9 @@ class Tensor:
         "Same elements, new shape; accepts `reshape(2, 3)` or `reshape((2, 3))` and one -1."
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
+        # Hints: at most one -1, which stands for size // (product of the other sizes); refuse with a ValueError
+        # naming the requested shape when the element counts differ; then self.data.reshape(shape).
+        # EXERCISE: work out a -1, check the element count (ValueError naming the shape), return the reshaped Tensor
         ### BEGIN SOLUTION
         if shape.count(-1) > 1:
             raise ValueError(f"reshape: only one dimension can be -1, got {shape}")
@@ -185,6 +203,9 @@ class Tensor:
         "Permute the axes; with no argument, reverse them (so a matrix is transposed)."
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
+        # Hints: axes, when given, must be a permutation of range(ndim) (else ValueError); no axes means
+        # reversed axes, which np.transpose does with axes=None.
+        # EXERCISE: check the permutation, then return the transposed Tensor
         ### BEGIN SOLUTION
         if axes and sorted(axes) != list(range(self.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of {tuple(range(self.ndim))}")

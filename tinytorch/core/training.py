@@ -3,8 +3,9 @@
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'DigitsSplit', 'load_digits_split', 'ArrayDataset', 'DataLoader',
            'clip_grad_norm_', 'train_step', 'make_mlp', 'evaluate', 'train_epoch', 'new_history', 'fit', 'LRScheduler',
-           'StepLR', 'CosineAnnealingLR', 'SequentialLR', 'LinearLR', 'CheckpointError', 'encode_state', 'decode_state',
-           'save_checkpoint', 'load_checkpoint', 'check_compatible', 'capture_state', 'restore_state']
+           'StepLR', 'CosineAnnealingLR', 'SequentialLR', 'LinearLR', 'LambdaLR', 'wsd_factor', 'wsd_schedule',
+           'CheckpointError', 'encode_state', 'decode_state', 'save_checkpoint', 'load_checkpoint', 'check_compatible',
+           'capture_state', 'restore_state', 'weight_decay_groups']
 
 # %% ../../modules/04_training/training.ipynb #cell-187746bb
 import bisect
@@ -128,8 +129,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         raise ValueError(f"max_norm must be a non-negative number, got {max_norm!r}")
     if not grads:
         return Tensor(np.float32(0.0))
-    # Compute in the gradients' dtype (np.result_type(*grads)): the norm of each gradient, then the
-    # norm of those norms; the factor min(max_norm / (total + 1e-6), 1); scale each array in place (*=).
+    # Hints: compute in the gradients' dtype (np.result_type(*grads)): the norm of each gradient, then the
+    # norm of those norms (inf: the largest |entry|); the factor min(max_norm / (total + 1e-6), 1); scale each
+    # array in place (g *= factor), so that p.grad, which the optimizer reads, changes.
+    # EXERCISE: compute the global norm, raise if asked and non-finite, scale every gradient in place, return Tensor(total)
     ### BEGIN SOLUTION
     dtype = np.result_type(*grads)
     if norm_type == math.inf:
@@ -158,8 +161,10 @@ def train_step(model, loss_fn, optimizer, batches, max_grad_norm=None) -> float:
     if not batches:
         raise ValueError("train_step needs at least one (inputs, targets) batch")
     n_total = sum(len(targets) for _, targets in batches)
-    # Each micro-batch calls backward on its mean loss times len(targets) / n_total; the gradients
-    # add up in p.grad. Keep the losses as Python floats (loss.item()) for the return value.
+    # Hints: optimizer.zero_grad() first; each micro-batch calls backward on its mean loss times
+    # len(targets) / n_total, and the gradients add up in p.grad; clip after the last micro-batch;
+    # keep the losses as Python floats (loss.item()) for the return value.
+    # EXERCISE: zero the gradients, accumulate the size-weighted micro-batch gradients, clip, step, return the mean loss (a float)
     ### BEGIN SOLUTION
     optimizer.zero_grad()
     loss_sum = 0.0
@@ -462,7 +467,9 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        # Three cases: last_epoch == 0; self._is_initial or past total_iters; otherwise the ratio f(t)/f(t-1).
+        # Hints: three cases: last_epoch == 0 (times start_factor); self._is_initial or past total_iters
+        # (unchanged); otherwise times 1 + (e - s) / (T * s + (t - 1) * (e - s)), with t = self.last_epoch.
+        # EXERCISE: return the list of new rates, one per group, from each group's current "lr"
         ### BEGIN SOLUTION
         if self.last_epoch == 0:
             return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
@@ -474,11 +481,74 @@ class LinearLR(LRScheduler):
         ### END SOLUTION
 
     def _get_closed_form_lr(self):
+        # Hint: base_lr * (s + (e - s) * min(T, t) / T) for each base_lr in self.base_lrs.
+        # EXERCISE: return the list of closed-form rates at step self.last_epoch
         ### BEGIN SOLUTION
         change = self.end_factor - self.start_factor
         return [base_lr * (self.start_factor + change * min(self.total_iters, self.last_epoch) / self.total_iters)
                 for base_lr in self.base_lrs]
         ### END SOLUTION
+
+# %% ../../modules/04_training/training.ipynb #lambda-lr
+class LambdaLR(LRScheduler):
+    """The base rate times `lr_lambda(step)`, as torch.optim.lr_scheduler.LambdaLR: one function of the
+    step count for every group, or a list with one function per group. Not chainable: every step
+    recomputes from the base rate, so a rate changed by hand is overwritten at the next step."""
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        groups = getattr(optimizer, "param_groups", None)
+        n_groups = len(groups) if isinstance(groups, list) else 0
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != n_groups:
+                raise ValueError(f"LambdaLR needs one lr_lambda per parameter group: {n_groups} groups, "
+                                 f"got {len(lr_lambda)} functions")
+            lambdas = list(lr_lambda)
+        else:
+            lambdas = [lr_lambda] * n_groups
+        for f in lambdas:
+            if not callable(f):
+                raise TypeError(f"lr_lambda must be a function of the step count (or a list of them), got {f!r}")
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [base_lr * f(self.last_epoch) for base_lr, f in zip(self.base_lrs, self.lr_lambdas)]
+
+    def state_dict(self) -> dict:
+        "As the base class, without the functions: code does not go into a checkpoint (rebuild them)."
+        return {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}
+
+# %% ../../modules/04_training/training.ipynb #wsd_factor
+def wsd_factor(step, warmup_steps, stable_steps, decay_steps, end_factor=0.0) -> float:
+    """The multiplier of the base rate at optimizer step `step` (0, 1, 2, ...) of a warmup-stable-decay
+    schedule: (step + 1) / warmup_steps during the warm-up, 1 while stable, then linear down to
+    `end_factor` over `decay_steps`, and `end_factor` after that."""
+    # Hints: compare `step` with the two boundaries warmup_steps and warmup_steps + stable_steps;
+    # in the decay, (warmup_steps + stable_steps + decay_steps - step) / decay_steps goes from 1 down to 1/decay_steps;
+    # past the end, return end_factor (never less).
+    # EXERCISE: return the WSD factor of `step` (a float): warm-up (step + 1) / warmup_steps, then 1, then the linear decay to end_factor
+    ### BEGIN SOLUTION
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    decay_start = warmup_steps + stable_steps
+    if step < decay_start:
+        return 1.0
+    if step < decay_start + decay_steps:
+        return end_factor + (1.0 - end_factor) * (decay_start + decay_steps - step) / decay_steps
+    return end_factor
+    ### END SOLUTION
+
+
+def wsd_schedule(optimizer, warmup_steps, stable_steps, decay_steps, end_factor=0.0, last_epoch=-1) -> LambdaLR:
+    "A warmup-stable-decay schedule: `LambdaLR` with `wsd_factor` (every group gets the same shape)."
+    for name, value in (("warmup_steps", warmup_steps), ("stable_steps", stable_steps)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    _check_positive_int("decay_steps", decay_steps)
+    if not 0 <= end_factor <= 1:
+        raise ValueError(f"end_factor must be in [0, 1], got {end_factor!r}")
+    def factor(step):
+        return wsd_factor(step, warmup_steps, stable_steps, decay_steps, end_factor)
+    return LambdaLR(optimizer, factor, last_epoch)
 
 # %% ../../modules/04_training/training.ipynb #cell-045
 CHECKPOINT_FORMAT = "tinytorch-checkpoint"
@@ -633,7 +703,9 @@ def check_compatible(state, model, optimizer, scheduler=None, rng=None) -> None:
 def capture_state(model, optimizer, scheduler=None, rng=None, epoch=0, extra=None) -> dict:
     """Everything needed to continue this run exactly, as copies: a dict with the keys "model",
     "optimizer", "scheduler" and "rng" (None when not given), "epoch" and "extra" (anything JSON-like)."""
-    # copy.deepcopy copies a nested dict with the arrays in it; the generator's state is rng.bit_generator.state.
+    # Hints: copy.deepcopy copies a nested dict with the arrays in it; the generator's state is
+    # rng.bit_generator.state; scheduler and rng may be None (store None then).
+    # EXERCISE: return the dict of copies: model, optimizer, scheduler, rng, epoch, extra
     ### BEGIN SOLUTION
     return {
         "model": {name: np.array(value, copy=True) for name, value in model.state_dict().items()},
@@ -650,6 +722,9 @@ def restore_state(state, model, optimizer, scheduler=None, rng=None) -> dict:
     """Load a state made by `capture_state` into a fresh run's objects; return {"epoch", "extra"}.
     A state from another model or set-up raises CheckpointError and nothing is changed."""
     check_compatible(state, model, optimizer, scheduler, rng)
+    # Hints: deep-copy the state first (the objects must not share arrays with it); load model, optimizer,
+    # scheduler (if given) and assign rng.bit_generator.state (if given).
+    # EXERCISE: load every part of the state into the objects, return {"epoch": ..., "extra": ...}
     ### BEGIN SOLUTION
     state = copy.deepcopy(state)   # the objects must not share arrays with the state they came from
     model.load_state_dict(state["model"])
@@ -660,3 +735,13 @@ def restore_state(state, model, optimizer, scheduler=None, rng=None) -> dict:
         rng.bit_generator.state = state["rng"]
     return {"epoch": state["epoch"], "extra": state["extra"]}
     ### END SOLUTION
+
+# %% ../../modules/04_training/training.ipynb #weight-decay-groups
+def weight_decay_groups(model, weight_decay) -> list:
+    """Parameter groups for an optimizer: the weight matrices (2-D and more) decayed by `weight_decay`,
+    the biases and every other 1-D parameter not decayed, as large-model training does. Empty groups are left out."""
+    decayed, not_decayed = [], []
+    for _, p in model.named_parameters():
+        (decayed if p.ndim >= 2 else not_decayed).append(p)
+    groups = [{"params": decayed, "weight_decay": weight_decay}, {"params": not_decayed, "weight_decay": 0.0}]
+    return [group for group in groups if group["params"]]
