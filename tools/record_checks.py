@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tinytorch.checks import quiz as quizzes  # noqa: E402
-from tinytorch.checks.judge import judge  # noqa: E402
+from tinytorch.checks.judge import error_fingerprint, judge  # noqa: E402
 from tinytorch.checks.stores import INSTRUCTOR_SUFFIX, Fingerprint, RecordedCheck, Store, data_dir, write_store  # noqa: E402
 from tinytorch.course.check_runs import checks_of, run_notebook  # noqa: E402
 from tinytorch.course.mistakes import StaleMistake, apply_mistake, load_catalogue, mistakes_for  # noqa: E402
@@ -76,7 +76,10 @@ def reference_checks(nb, folder: Path) -> tuple[dict, dict]:
 def _mistake_run(args):
     nb_dict, folder, name, mistake = args
     patched = apply_mistake(nbformat.from_dict(nb_dict), mistake, name)
-    run = run_notebook(patched, Path(folder), "record")
+    try:
+        run = run_notebook(patched, Path(folder), "record")
+    except Exception:  # noqa: BLE001 - two kernels started at once can race for a port ("Address already in use"): once more
+        run = run_notebook(patched, Path(folder), "record")
     return name, {c.grade_id: {r.check: r for r in checks_of(c)} for c in run.cells if c.graded}
 
 
@@ -112,15 +115,16 @@ def record(path: Path, with_mistakes=True, jobs=2, out=print) -> tuple[Store, St
                 for cell, reports in cells.items():
                     for check, ref in reports.items():
                         got = runs.get(cell, {}).get(check)
-                        if got is None or got.error is not None:
+                        if got is None:        # the cell stopped before this check: nothing to recognise it by
                             lost.setdefault(name, set()).add(cell)
                             continue
                         options = ref.options or {}
-                        if ref.kind == "quiz" or judge(ref.kind, got.value, ref.value, options).passed:
+                        if got.error is None and (ref.kind == "quiz" or judge(ref.kind, got.value, ref.value, options).passed):
                             continue
                         lost.setdefault(name, set()).add(cell)
+                        value = error_fingerprint(got.error) if got.error is not None else got.value
                         fingerprints.setdefault((cell, check), []).append(
-                            Fingerprint(name, mistake.description, mistake.section, got.value))
+                            Fingerprint(name, mistake.description, mistake.section, value))
                 missed = set(mistake.catches) - lost.get(name, set())
                 out(f"  {name}: changes {sorted(lost.get(name, ()))}" + (f"; NOT caught by {sorted(missed)}" if missed else ""))
 

@@ -13,7 +13,7 @@ here: each check reports its value (protocol.py) and the worker judges.
 import os
 
 from . import quiz as quizzes
-from .judge import judge, known_mistake
+from .judge import judge, known_mistake, matching_mistakes
 from .plain import NotPlain, short, to_plain
 from .protocol import Report, emit
 from .stores import instructor_store, learner_store
@@ -54,11 +54,13 @@ class Checks:
     # ---------------------------------------------------------------- the kinds of check
     def close(self, name, got, expected=None, *, rtol=1e-7, atol=0.0, points=1, hidden=False):
         "Numbers or arrays within `rtol`/`atol` of `expected` (recorded when omitted)."
+        __tracebackhide__ = True  # the learner's traceback ends at their test cell, not in here
         self._check("close", name, got, expected, {"rtol": rtol, "atol": atol}, points, hidden)
 
     def trajectory(self, name, got, expected=None, *, rtol=1e-9, atol=0.0, columns=None, first_step=1,
                    points=1, hidden=False):
         "An array (steps, values): the message gives the first step and element that differ."
+        __tracebackhide__ = True  # the learner's traceback ends at their test cell, not in here
         options = {"rtol": rtol, "atol": atol, "first_step": first_step}
         if columns is not None:
             options["columns"] = list(columns)
@@ -66,14 +68,17 @@ class Checks:
 
     def equal(self, name, got, expected=None, *, points=1, hidden=False):
         "Exactly equal plain values (ints, strings, shapes as tuples, booleans)."
+        __tracebackhide__ = True  # the learner's traceback ends at their test cell, not in here
         self._check("equal", name, got, expected, {}, points, hidden)
 
     def true(self, name, predicate, *, hint, points=1, hidden=False):
         "`predicate()` holds; `hint` says what to look at when it does not."
+        __tracebackhide__ = True  # the learner's traceback ends at their test cell, not in here
         self._check("true", name, lambda: bool(_call(predicate)) is True, True, {"hint": hint}, points, hidden)
 
     def raises(self, name, action, exception=ValueError, *, mentions=(), points=1, hidden=False):
         "`action()` raises `exception` whose message mentions each of `mentions` (the bad value, say)."
+        __tracebackhide__ = True  # the learner's traceback ends at their test cell, not in here
         def outcome():
             try:
                 action()
@@ -87,6 +92,7 @@ class Checks:
     def quiz(self, name, answer, *, rtol=1e-3, atol=0.0, points=1):
         """A quiz answer: right, or wrong with the typical slip it matches (the answer itself is never shown).
         Numbers count as right within `rtol` (or `atol` of zero); text is compared lower-cased and stripped."""
+        __tracebackhide__ = True  # the learner's traceback ends at their test cell, not in here
         self._check("quiz", name, answer, None, {"rtol": rtol, "atol": atol}, points, False)
 
     def done(self):
@@ -98,6 +104,7 @@ class Checks:
 
     # ---------------------------------------------------------------- the machinery
     def _check(self, kind, name, got, expected, options, points, hidden):
+        __tracebackhide__ = True  # the learner's traceback ends at their test cell, not in here
         if name in self.names:
             raise ValueError(f"two checks of {self.cell} are named {name!r}: names must be unique in a cell")
         self.names.add(name)
@@ -116,6 +123,7 @@ class Checks:
         self._judge_here(kind, name, value, error, expected, options, hidden, cause)
 
     def _judge_here(self, kind, name, value, error, expected, options, hidden, cause):
+        __tracebackhide__ = True  # the learner's traceback ends at their test cell, not in here
         if kind == "quiz":
             entry = self._learner_entry("quizzes", name)
             if error:
@@ -136,15 +144,12 @@ class Checks:
         if verdict.passed:
             self.passed += 1
             return
-        diagnosis = ""
-        if error is None:
-            for fingerprint in fingerprints:
-                if judge(kind, value, fingerprint.value, options).passed:
-                    diagnosis = "\n  " + known_mistake(fingerprint)
-                    break
+        matched = matching_mistakes(kind, value, error, fingerprints, options)
+        diagnosis = "\n  " + known_mistake(matched) if matched else ""
         self._fail(name, verdict.message + diagnosis, cause)
 
     def _recorded(self, name, hidden, required=True):
+        __tracebackhide__ = True  # the learner's traceback ends at their test cell, not in here
         store = instructor_store(self.notebook) if hidden else learner_store(self.notebook or "")
         recorded = store.check(self.cell, name) if store else None
         if recorded is None and required:
@@ -154,6 +159,7 @@ class Checks:
         return recorded
 
     def _learner_entry(self, section, name):
+        __tracebackhide__ = True  # the learner's traceback ends at their test cell, not in here
         store = learner_store(self.notebook or "")
         entry = getattr(store, section, {}).get(name) if store else None
         if entry is None:
@@ -162,6 +168,7 @@ class Checks:
         return entry
 
     def _fail(self, name, message, cause=None):
+        __tracebackhide__ = True  # the learner's traceback ends at their test cell, not in here
         title = f"{self.exercise} · " if self.exercise else ""
         error = CheckFailed(f"✗ {title}{name}\n  {message}\n  ({self.passed} earlier check"
                             f"{'s' * (self.passed != 1)} of {self.cell} passed)")

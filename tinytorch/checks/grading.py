@@ -23,7 +23,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from .judge import Verdict, judge, known_mistake
+from .judge import Verdict, judge, known_mistake, matching_mistakes
 from .protocol import REPORT_MIME, parse
 from .stores import INSTRUCTOR_SUFFIX, Store, read_store
 
@@ -61,14 +61,10 @@ def judge_cell(grade_id: str, outputs: list, recorded: dict) -> list[CheckResult
                 verdict = judge(rec.kind, report.value, rec.expected, rec.options, report.error, reveal=not rec.hidden)
             except (TypeError, ValueError, OverflowError) as e:   # a value of a shape the judge can't read
                 verdict = Verdict(False, f"the value could not be judged ({e})")
-            if not verdict.passed and report.error is None:
-                for fp in rec.fingerprints:
-                    try:
-                        if judge(rec.kind, report.value, fp.value, rec.options).passed:
-                            verdict = Verdict(False, f"{verdict.message}. {known_mistake(fp)}")
-                            break
-                    except (TypeError, ValueError, OverflowError):
-                        continue
+            if not verdict.passed:
+                matched = matching_mistakes(rec.kind, report.value, report.error, rec.fingerprints, rec.options)
+                if matched:
+                    verdict = Verdict(False, f"{verdict.message}. {known_mistake(matched)}")
         results.append(CheckResult(grade_id, name, rec.points, rec.points if verdict.passed else 0.0,
                                    rec.hidden, verdict.message))
     return results

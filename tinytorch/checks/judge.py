@@ -5,6 +5,7 @@ grading worker (every check, against the instructor's store), so a learner reads
 sentence whichever side judged. Messages say where the first difference is; `reveal=False`
 (hidden checks under grading) keeps the expected value out of them.
 """
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,10 +24,52 @@ class Verdict:
 PASS = Verdict(True)
 
 
-def known_mistake(fingerprint) -> str:
-    "The sentence that names a catalogued mistake whose fingerprint a learner's value matches."
-    where = f" (see section {fingerprint.section})" if fingerprint.section else ""
-    return f"This matches a known mistake: {fingerprint.description}{where}."
+def _named(fingerprint) -> str:
+    return fingerprint.description + (f" (see section {fingerprint.section})" if fingerprint.section else "")
+
+
+def known_mistake(fingerprints) -> str:
+    "The sentence that names the catalogued mistake(s) whose fingerprint a learner's result matches."
+    if not isinstance(fingerprints, (list, tuple)):
+        fingerprints = [fingerprints]
+    if len(fingerprints) == 1:
+        return f"This matches a known mistake: {_named(fingerprints[0])}."
+    return "This matches known mistakes: " + "; or ".join(_named(f) for f in fingerprints) + "."
+
+
+ERROR_KEY = "__error__"   # the fingerprint of a mistake that makes the check's code raise
+
+
+def error_fingerprint(error: str) -> dict:
+    "What a catalogued mistake that raises is recorded as (addresses like 0x7f.. removed: they change every run)."
+    return {ERROR_KEY: re.sub(r"0x[0-9a-fA-F]+", "0x…", error)}
+
+
+def matching_mistakes(kind: str, value, error, fingerprints, options: dict) -> list:
+    """The fingerprints a failed check's result matches: the same exception, or the same value
+    (within the check's tolerance for numbers; equal for conditions, exceptions and plain values)."""
+    found = []
+    for fp in fingerprints:
+        recorded = fp.value
+        if isinstance(recorded, dict) and ERROR_KEY in recorded:
+            if error is not None and error_fingerprint(error) == recorded:
+                found.append(fp)
+            continue
+        if error is not None:
+            continue
+        try:
+            if kind in ("close", "trajectory", "quiz"):
+                same = judge(kind, value, recorded, options).passed
+            elif kind == "raises":
+                same = isinstance(value, dict) and isinstance(recorded, dict) and \
+                    all(value.get(k) == recorded.get(k) for k in ("raised", "matches", "type"))
+            else:
+                same = value == recorded and type(value) is type(recorded)
+        except (TypeError, ValueError, OverflowError):
+            same = False
+        if same:
+            found.append(fp)
+    return found
 
 
 def judge(kind: str, value, expected, options: dict, error: str | None = None, reveal: bool = True) -> Verdict:
