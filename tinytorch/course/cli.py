@@ -1,7 +1,7 @@
 """The `tinytorch` command: what a learner (and the course scripts) run in a terminal.
 
     tinytorch student DEST        build the student tree from the instructor tree
-    tinytorch student --in-place  turn this checkout into the student tree (Binder)
+    tinytorch publish DEST        the student tree as its own git repository (what Binder builds)
     tinytorch export              put your notebooks' code into your tinytorch package
     tinytorch test 03             run module 03's visible tests on your notebook
     tinytorch lab                 start JupyterLab on a student tree at module 01
@@ -27,19 +27,17 @@ def _root(args) -> Path:
 
 
 def cmd_student(args):
-    from .student import build_student_tree, convert_in_place
-    root = _root(args)
-    if args.in_place:
-        if not args.yes:
-            raise CourseError("--in-place deletes the solutions, tests and git history of this checkout; "
-                              "add --yes if that is what you want (Binder's postBuild does)")
-        convert_in_place(root)
-        print(f"{root} is now a student tree.")
-    elif args.dest:
-        dest = build_student_tree(root, args.dest)
-        print(f"Student tree written to {dest}")
-    else:
-        raise CourseError("say where: `tinytorch student DEST` or `tinytorch student --in-place --yes`")
+    from .student import build_student_tree
+    dest = build_student_tree(_root(args), args.dest)
+    print(f"Student tree written to {dest}")
+
+
+def cmd_publish(args):
+    from .publish import publish
+    result = publish(_root(args), args.dest, url=args.repo_url, branch=args.branch, message=args.message)
+    what = f"new commit {result.commit[:12]}" if result.changed else f"unchanged, still {result.commit[:12]}"
+    print(f"Published to {result.dest}: {what} ({result.commits} commits; files {result.tree_bytes / 2**20:.1f} MiB, "
+          f".git {result.git_bytes / 2**20:.1f} MiB). Push it with: git -C {result.dest} push")
 
 
 def cmd_export(args):
@@ -129,10 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("student", help="build the student tree (solutions stripped, hidden tests removed)")
-    p.add_argument("dest", nargs="?", help="a new, empty folder for the student tree")
-    p.add_argument("--in-place", action="store_true", help="convert this checkout itself (Binder)")
-    p.add_argument("--yes", action="store_true", help="confirm --in-place")
+    p.add_argument("dest", help="a new, empty folder for the student tree")
     p.set_defaults(func=cmd_student)
+
+    p = sub.add_parser("publish", help="(instructors) the student tree as its own git repository, one commit per publish")
+    p.add_argument("dest", help="a new folder, or the clone of the published repository")
+    p.add_argument("--repo-url", help="where the published repository lives (default: student_repo in settings.ini)")
+    p.add_argument("--branch", help="its branch (default: student_branch in settings.ini, else main)")
+    p.add_argument("--message", help="the commit message")
+    p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("export", help="export your notebooks into your tinytorch package")
     p.set_defaults(func=cmd_export)

@@ -12,3 +12,9 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Every notebook runs in well under a minute; a cell that takes longer is a runaway loop.
 c.ExecutePreprocessor.timeout = 60
 c.Execute.timeout = 60
+
+# The instructor's stores of expected values and mistake catalogues (docs/checks.md) sit next to
+# the notebooks; nbgrader copies a module's other files into every release and autograded folder,
+# so they are left out of every copy (nbgrader's defaults first).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                            "*.checks.json", "mistakes.py", "slips.py"]
