@@ -6,6 +6,7 @@ hub's state and exchange folders, and every process (the hub, its proxy, each us
 kernels). The hub runs as root, as a real one does, so that it can start each user's server as
 that user; the machine must let root create users (CI runs as root).
 """
+import hashlib
 import json
 import os
 import secrets
@@ -39,17 +40,64 @@ def install_proxy() -> Path:
     return PROXY
 
 
+def _world_usable(path: Path) -> bool:
+    "Whether every user may run `path`: each folder above it traversable, the file itself executable by others."
+    path = Path(os.path.realpath(path))
+    return all(p.stat().st_mode & 0o001 for p in path.parents) and bool(path.stat().st_mode & 0o001)
+
+
+def world_python() -> Path:
+    """A Python of this version that every user may run. This one may live where only root can read (pyenv
+    in /root): then its runtime (without its site-packages) is copied to /var/tmp once, with its library
+    path made relative (patchelf), as a hub machine would have a system-wide Python."""
+    if _world_usable(Path(sys.executable)):
+        return Path(sys.executable)
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    runtime = Path("/var/tmp") / f"tinytorch-hub-python-{sys.version.split()[0]}"
+    python = runtime / "bin" / f"python{version}"
+    if not (runtime / "ready").exists():
+        shutil.rmtree(runtime, ignore_errors=True)
+        shutil.copytree(sys.base_prefix, runtime, symlinks=True,
+                        ignore=shutil.ignore_patterns("site-packages", "test", "__pycache__", "*.a"))
+        patchelf = Path(sys.executable).parent / "patchelf"
+        subprocess.run([str(patchelf), "--set-rpath", "$ORIGIN/../lib", str(python)], check=True)
+        for path in [runtime, *runtime.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode | 0o005 if path.is_dir() or path.stat().st_mode & 0o100 else path.stat().st_mode | 0o004)
+        (runtime / "ready").write_text("ok\n")
+    assert _world_usable(python), python
+    return python
+
+
+def course_environment(published: Path) -> Path:
+    """The Python environment of every user's server, as a hub machine has it: the published repository's
+    binder/requirements.txt plus jupyterhub, and the published package. The venv is cached in /var/tmp by
+    the hash of what it installs (a cold build takes minutes, mostly pip); the package is reinstalled."""
+    python = world_python()
+    pins = (published / "binder" / "requirements.txt").read_text() + "\njupyterhub==6.1.1\n"
+    venv = Path("/var/tmp") / f"tinytorch-hub-env-{hashlib.sha256((str(python) + pins).encode()).hexdigest()[:12]}"
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if not (venv / "ready").exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([str(python), "-m", "venv", str(venv)], check=True)
+        (venv / "requirements.txt").write_text(pins)
+        subprocess.run([*pip, "-r", str(venv / "requirements.txt")], check=True, capture_output=True, timeout=1200)
+        (venv / "ready").write_text("ok\n")
+    subprocess.run([*pip, "--no-deps", "--force-reinstall", str(published)], check=True, capture_output=True, timeout=600)
+    return venv
+
+
 @dataclass
 class UnixUser:
     name: str
     password: str
     home: Path
 
-    def run(self, cmd, cwd=None, timeout=600, check=True) -> subprocess.CompletedProcess:
-        "Run `cmd` as this user (as an instructor does in a terminal), with the course environment first on PATH."
+    def run(self, cmd, env_bin: Path, cwd=None, extra_env=None, timeout=600, check=True) -> subprocess.CompletedProcess:
+        "Run `cmd` as this user (as an instructor does in a terminal), with the environment `env_bin` first on PATH."
         env = {"HOME": str(self.home), "USER": self.name, "LOGNAME": self.name, "LANG": "C.UTF-8",
-               "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+               "PATH": os.pathsep.join([str(env_bin), "/usr/local/bin", "/usr/bin", "/bin"]),
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **(extra_env or {})}
         proc = subprocess.run(["runuser", "-u", self.name, "--", *map(str, cmd)], cwd=cwd or self.home, env=env,
                               capture_output=True, text=True, timeout=timeout)
         if check:
@@ -82,6 +130,7 @@ class Hub:
     instructor: UnixUser
     learners: list
     base: Path                       # state and exchange live here (removed afterwards)
+    env: Path                        # the users' Python environment (course_environment)
     course_id: str = "tinytorch"
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen = None
@@ -113,9 +162,9 @@ class Hub:
                "TINYTORCH_COURSE_ID": self.course_id, "TINYTORCH_EXCHANGE": str(self.exchange),
                "TINYTORCH_HUB_STATE": str(self.base / "state"), "TINYTORCH_HUB_PORT": str(self.port),
                "TINYTORCH_HUB_API_PORT": str(free_port()), "TINYTORCH_PROXY_API_PORT": str(free_port()),
-               "TINYTORCH_ENV": sys.prefix, "TINYTORCH_PROXY": str(install_proxy())}
+               "TINYTORCH_ENV": str(self.env), "TINYTORCH_PROXY": str(install_proxy())}
         log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"), "-f", str(DEPLOY / "jupyterhub_config.py")],
+        self.proc = subprocess.Popen([str(self.env / "bin" / "jupyterhub"), "-f", str(DEPLOY / "jupyterhub_config.py")],
                                      cwd=self.base, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         started = time.monotonic()
