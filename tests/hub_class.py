@@ -98,7 +98,8 @@ class UnixUser:
         env = {"HOME": str(self.home), "USER": self.name, "LOGNAME": self.name, "LANG": "C.UTF-8",
                "PATH": os.pathsep.join([str(env_bin), "/usr/local/bin", "/usr/bin", "/bin"]),
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **(extra_env or {})}
-        proc = subprocess.run(["runuser", "-u", self.name, "--", *map(str, cmd)], cwd=cwd or self.home, env=env,
+        runuser = shutil.which("runuser", path="/usr/sbin:/sbin:/usr/bin:/bin")
+        proc = subprocess.run([runuser, "-u", self.name, "--", *map(str, cmd)], cwd=cwd or self.home, env=env,
                               capture_output=True, text=True, timeout=timeout)
         if check:
             assert proc.returncode == 0, f"as {self.name}: {' '.join(map(str, cmd))} -> {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
