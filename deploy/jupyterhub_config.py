@@ -30,6 +30,7 @@ for machine accounts, or an OAuthenticator / LTI authenticator with `c.LocalAuth
 """
 import json
 import os
+import pwd
 import sys
 from pathlib import Path
 
@@ -95,6 +96,8 @@ def write_role_settings(role: str, hidden_plugins, server_extensions_off, nbgrad
     _write_json(folder / "jupyter_server_config.json",
                 {"ServerApp": {"jpserver_extensions": {e: False for e in server_extensions_off}}})
     (folder / "nbgrader_config.py").write_text("c = get_config()  # noqa: F821\n" + "\n".join(nbgrader_lines) + "\n")
+    # jupyter_core would otherwise try to write this marker into the (read-only) folder once ~/.ipython exists.
+    (folder / "migrated").write_text("tinytorch: nothing to migrate\n")
     for path in [folder, *folder.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)  # read by every user's server
     return folder
@@ -115,8 +118,12 @@ ROLE_SETTINGS = {
 def role_environment(spawner):
     "Give each server its role's Jupyter settings and the course environment's tools first on PATH."
     role = "instructor" if spawner.user.name in INSTRUCTORS else "learner"
+    home = Path(pwd.getpwnam(spawner.user.name).pw_dir)
     spawner.environment.update({
         "JUPYTER_CONFIG_DIR": str(ROLE_SETTINGS[role]),
+        # The role's folder is shared and read-only: JupyterLab keeps each user's layout and settings at home.
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / ".jupyter" / "lab" / "workspaces"),
+        "JUPYTERLAB_SETTINGS_DIR": str(home / ".jupyter" / "lab" / "user-settings"),
         "PATH": os.pathsep.join([str(USER_ENV_BIN), "/usr/local/bin", "/usr/bin", "/bin"]),
         "TINYTORCH_ROLE": role,
         # Two cores are shared by a whole class: BLAS threads per kernel only thrash.

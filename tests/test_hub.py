@@ -118,14 +118,23 @@ class Learner:
             .get_by_role("button", name="Submit").click()
         self.page.locator("#submitted_assignments_list .list_item", has_text=MODULE).first.wait_for(timeout=UI_TIMEOUT)
 
-    def fetch_feedback(self) -> str:
-        "Fetch the feedback in the Submitted list and open it; return the feedback page's text."
+    def fetch_feedback(self):
+        "Fetch Feedback in the Submitted list, then follow its '(view feedback)' link to the feedback folder."
         page = self.page
         self.refresh()
-        page.locator("#submitted_assignments_list").get_by_role("button", name="Fetch Feedback").first.click(timeout=UI_TIMEOUT)
-        link = page.locator("#submitted_assignments_list a", has_text=re.compile("view feedback", re.I)).first
-        link.wait_for(timeout=UI_TIMEOUT)
-        return link
+        submitted = page.locator("#submitted_assignments_list")
+        submitted.get_by_text("feedback available to fetch").first.wait_for(timeout=UI_TIMEOUT)
+        submitted.get_by_role("button", name="Fetch Feedback").first.click()
+        submitted.locator("a", has_text="view feedback").first.click(timeout=UI_TIMEOUT)
+        page.locator(".jp-DirListing-item", has_text=f"{NOTEBOOK}.html").first.wait_for(timeout=UI_TIMEOUT)
+
+    def open_feedback(self):
+        "The fetched feedback page, opened in a new tab as 'Open in New Browser Tab' does; returns that page."
+        timestamps = self.contents(f"{MODULE}/feedback")["content"]
+        assert len(timestamps) == 1, timestamps
+        page = self.context.new_page()
+        page.goto(f"{self.server}/files/{MODULE}/feedback/{timestamps[0]['name']}/{NOTEBOOK}.html")
+        return page
 
     def screenshot(self, name):
         ARTIFACTS.mkdir(exist_ok=True)
@@ -237,18 +246,16 @@ def test_a_class_on_jupyterhub(classroom):
             for user in (learner_a, learner_b):
                 assert (grading / "submitted" / user.name / MODULE / f"{NOTEBOOK}.ipynb").is_file(), user.name
             tinytorch(classroom, "grade", "01", "--workers", "2", "--no-progress")
-            instructor_run(classroom, "nbgrader", "release_feedback", MODULE, cwd=grading)
+            released = tinytorch(classroom, "release-feedback", "01", "--exchange", str(hub.exchange)).stdout
+            assert "for 2 learner(s)" in released, released
             lap("instructor: collect, grade, release feedback")
 
             seen = {}
             for learner in learners:
-                link = learner.fetch_feedback()
+                learner.fetch_feedback()
                 if learner is learners[0]:
                     learner.screenshot("feedback-fetched")
-                with learner.context.expect_page() as opened:
-                    link.click()
-                feedback = opened.value
-                feedback.wait_for_load_state()
+                feedback = learner.open_feedback()
                 text = feedback.inner_text("body")
                 if learner is learners[0]:
                     feedback.screenshot(path=str(ARTIFACTS / "hub-feedback-page.png"), full_page=True)

@@ -13,6 +13,7 @@
     tinytorch collect DOWNLOADS [--module 03] submissions from LMS downloads (zips, notebooks)
     tinytorch collect --exchange ROOT 03      submissions from an nbgrader exchange
     tinytorch grade 03 [--workers 2]          autograde, feedback HTML, grades CSV, summary
+    tinytorch release-feedback 03 --exchange ROOT   feedback back to learners through the exchange
     tinytorch summary 03                      the summary table again
 """
 import argparse
@@ -116,6 +117,12 @@ def cmd_grade(args):
     print(f"\nGrades: {csv_path}\nFeedback: {assignment.course / 'feedback'}/<learner>/{assignment.id}/")
 
 
+def cmd_release_feedback(args):
+    from .feedback_release import release_feedback
+    from .layout import find_module
+    print(release_feedback(_course_dir(args), find_module(_root(args), args.module), args.exchange))
+
+
 def cmd_summary(args):
     from .report import summary
     print(summary(_assignment(args)))
@@ -185,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", help="where to write the grades CSV (default: COURSE/grades-MODULE.csv)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("release-feedback", help="(instructors) a graded module's feedback to learners through an nbgrader exchange")
+    p.add_argument("module")
+    p.add_argument("--exchange", metavar="ROOT", required=True, help="the nbgrader exchange folder (c.Exchange.root)")
+    course_dir_option(p)
+    p.set_defaults(func=cmd_release_feedback)
 
     p = sub.add_parser("summary", help="(instructors) the summary table of a graded module")
     p.add_argument("module")
