@@ -245,7 +245,10 @@ def test_a_class_on_jupyterhub(classroom):
             tinytorch(classroom, "collect", "--exchange", str(hub.exchange), "--module", "01")
             for user in (learner_a, learner_b):
                 assert (grading / "submitted" / user.name / MODULE / f"{NOTEBOOK}.ipynb").is_file(), user.name
-            tinytorch(classroom, "grade", "01", "--workers", "2", "--no-progress")
+            graded = tinytorch(classroom, "grade", "01", "--workers", "2", "--no-progress")
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / "hub-grade.txt").write_text(graded.stdout + graded.stderr + "\n" + "\n".join(
+                f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted((grading / "results" / MODULE).glob("*.json"))))
             released = tinytorch(classroom, "release-feedback", "01", "--exchange", str(hub.exchange)).stdout
             assert "for 2 learner(s)" in released, released
             lap("instructor: collect, grade, release feedback")

@@ -18,3 +18,8 @@ c.Execute.timeout = 60
 # so they are left out of every copy (nbgrader's defaults first).
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
                             "*.checks.json", "mistakes.py", "slips.py"]
+
+# nbgrader makes autograded notebooks read-only (0444); the grading worker then writes its notes
+# into them, which only root may do to a read-only file. An instructor grading as themselves (on a
+# JupyterHub, say) needs them writable by the owner.
+c.Autograde.permissions = 644  # nbgrader reads the digits as octal
