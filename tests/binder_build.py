@@ -1,10 +1,11 @@
 """Build what Binder builds, as close as this machine allows (no Docker, no repo2docker).
 
-repo2docker takes a commit of the repository, makes an environment for the Python version
-in binder/runtime.txt, installs binder/requirements.txt into it, then runs binder/postBuild
-in the checkout. We do the same with a fresh virtual environment and a git clone of this
-repository's HEAD (plus uncommitted edits of tracked files, so a developer tests what they
-see), and record how long each step took and how big the result is.
+Binder builds the *published student repository*, never this one. So the build first publishes
+this working tree (`tinytorch publish`, into a new repository) and from then on uses nothing but
+a git clone of that repository: repo2docker makes an environment for the Python version in its
+binder/runtime.txt, installs its binder/requirements.txt, then runs its binder/postBuild in the
+checkout. We do the same with a fresh virtual environment, and record how long each step took
+and how big the result is.
 """
 import json
 import os
@@ -16,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tinytorch.course.publish import PublishResult, publish
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -24,6 +27,7 @@ class BinderBuild:
     checkout: Path      # the repository after postBuild: the learner's tree
     venv: Path          # the environment built from binder/ alone
     home: Path          # $HOME of the build and of the servers started on it
+    published: PublishResult  # the repository the checkout was cloned from
     seconds: dict = field(default_factory=dict)
 
     @property
@@ -69,22 +73,20 @@ def runtime_python() -> str:
     return found
 
 
-def clone_head(dest: Path) -> Path:
-    "A git clone of the repository's HEAD, with the working tree's edits of tracked files on top."
-    subprocess.run(["git", "clone", "--quiet", str(REPO), str(dest)], check=True)
-    changed = subprocess.run(["git", "diff", "--name-only", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                             check=True).stdout.split()
-    for name in changed:
-        if (REPO / name).is_file():
-            shutil.copy2(REPO / name, dest / name)
-    return dest
+def publish_and_clone(work: Path) -> tuple[PublishResult, Path]:
+    "Publish this working tree into work/published, and clone that repository (alone) into work/repo."
+    published = publish(REPO, work / "published")
+    subprocess.run(["git", "clone", "--quiet", str(published.dest), str(work / "repo")], check=True)
+    return published, work / "repo"
 
 
 def build(work: Path) -> BinderBuild:
-    "Venv from binder/, requirements installed, postBuild run in a fresh clone: what Binder does."
+    "Venv from the published binder/, requirements installed, postBuild run in its clone: what Binder does."
     work.mkdir(parents=True, exist_ok=True)
-    checkout = clone_head(work / "repo")
-    result = BinderBuild(checkout=checkout, venv=work / "venv", home=work / "home")
+    started = time.monotonic()
+    published, checkout = publish_and_clone(work)
+    result = BinderBuild(checkout=checkout, venv=work / "venv", home=work / "home", published=published)
+    result.seconds["tinytorch publish"] = round(time.monotonic() - started, 1)
     result.home.mkdir()
     result.run([runtime_python(), "-m", "venv", str(result.venv)], cwd=work, step="venv")
     result.run([str(result.python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
@@ -102,6 +104,8 @@ def record(result: BinderBuild, artifacts: Path, **extra) -> dict:
     figures = {"seconds": result.seconds, "total_seconds": round(sum(result.seconds.values()), 1),
                "venv_mib": round(folder_bytes(result.venv) / 2**20, 1),
                "student_tree_mib": round(folder_bytes(result.checkout) / 2**20, 2),
+               "published_files_mib": round(result.published.tree_bytes / 2**20, 2),
+               "published_git_mib": round(result.published.git_bytes / 2**20, 2),
                "python": subprocess.run([str(result.python), "--version"], capture_output=True, text=True).stdout.strip(),
                **extra}
     artifacts.mkdir(parents=True, exist_ok=True)

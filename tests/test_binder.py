@@ -1,9 +1,10 @@
-"""Binder: the README's badge, and the environment Binder builds from binder/ (built here for real).
+"""Binder: the READMEs' badges, and the environment Binder builds (built here for real).
 
-The build test makes a fresh virtual environment from binder/ alone, runs binder/postBuild in a
-clone of the repository and checks what a learner gets: the student notebooks, no solution
-code anywhere, the learner's own package installed, JupyterLab serving module 01 without the
-instructor's tools. It takes a few minutes (mostly `pip install`), and writes its timings and
+Binder builds the published student repository (`tinytorch publish`), never this one. The build
+test publishes this working tree, clones the published repository, makes a fresh virtual
+environment from that clone's binder/ alone, runs its binder/postBuild and checks what a learner
+gets: the student notebooks, no solution code anywhere, the learner's own package installed,
+JupyterLab serving module 01 without the instructor's tools. It takes a few minutes (mostly `pip install`), and writes its timings and
 sizes to test-artifacts/binder-build.json.
 """
 import json
@@ -18,6 +19,7 @@ from binder_build import REPO, build, record
 from lab_server import LabServer
 from leak_scan import course_secrets, find_leaks
 from tinytorch.course.layout import STUDENT_MARKER, list_modules
+from tinytorch.course.publish import instructor_files
 
 ARTIFACTS = REPO / "test-artifacts"
 BADGE = re.compile(r"\(https://mybinder\.org/v2/gh/([^/]+)/([^/]+)/([^?)]+)\?urlpath=([^)\s]+)\)")
@@ -29,9 +31,9 @@ HIDDEN_PLUGINS = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assi
 KEPT_PLUGIN = "@jupyter/nbgrader:validate-assignment"
 
 
-def badge_target():
-    "(github owner, repo, ref, path opened in JupyterLab) of the README's Binder badge."
-    found = BADGE.findall((REPO / "README.md").read_text())
+def badge_target(readme=REPO / "README.md"):
+    "(github owner, repo, ref, path opened in JupyterLab) of a README's Binder badge."
+    found = BADGE.findall(Path(readme).read_text())
     assert len(found) == 1, f"the README should have exactly one Binder badge, found {found}"
     owner, repo, ref, urlpath = found[0]
     urlpath = urllib.parse.unquote(urlpath)
@@ -39,14 +41,25 @@ def badge_target():
     return owner, repo, ref, urlpath.removeprefix("lab/tree/")
 
 
-def test_badge_opens_module_01_of_this_repository():
+def test_badge_opens_module_01_of_the_published_repository():
+    "The instructor README's badge builds the published student repository (settings.ini), not this one."
     owner, repo, ref, path = badge_target()
-    git_url = re.search(r"^git_url\s*=\s*(\S+)", (REPO / "settings.ini").read_text(), re.M).group(1)
-    assert git_url.rstrip("/").endswith(f"github.com/{owner}/{repo}"), (git_url, owner, repo)
-    branch = re.search(r"^branch\s*=\s*(\S+)", (REPO / "settings.ini").read_text(), re.M).group(1)
-    assert ref == branch, f"the badge builds {ref!r}, the repository's branch is {branch!r}"
+    settings = (REPO / "settings.ini").read_text()
+    published = re.search(r"^student_repo\s*=\s*(\S+)", settings, re.M).group(1)
+    assert published.rstrip("/") == f"https://github.com/{owner}/{repo}", (published, owner, repo)
+    git_url = re.search(r"^git_url\s*=\s*(\S+)", settings, re.M).group(1)
+    assert git_url.rstrip("/") != published.rstrip("/"), "Binder must never build the instructor repository"
+    branch = re.search(r"^student_branch\s*=\s*(\S+)", settings, re.M).group(1)
+    assert ref == branch, f"the badge builds {ref!r}, the published repository's branch is {branch!r}"
     first = list_modules(REPO)[0]
     assert path == first.notebook.relative_to(REPO).as_posix(), f"the badge opens {path}, module 01 is {first.notebook}"
+
+
+def test_postbuild_refuses_the_instructor_tree(tmp_path):
+    "Binder must build the published repository: postBuild run on this tree stops before installing anything."
+    proc = subprocess.run(["bash", str(REPO / "binder" / "postBuild")], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert proc.returncode == 1 and "not a published student repository" in proc.stderr, proc.stderr
 
 
 def test_postbuild_is_executable_in_git():
@@ -68,13 +81,18 @@ def check_learner_environment(result) -> None:
     secrets = course_secrets()
     tree = result.checkout
 
-    # The student tree, in place: every module's released notebook, nothing of the instructor's.
-    assert (tree / STUDENT_MARKER).is_file(), "postBuild did not convert the checkout into a student tree"
+    # The published repository: every module's released notebook, nothing of the instructor's.
+    assert (tree / STUDENT_MARKER).is_file(), "the checkout is not a published student repository"
+    assert badge_target(tree / "README.md")[:3] == badge_target()[:3], "the learner README's badge is not the published repository's"
+    history = subprocess.run(["git", "rev-list", "--all"], cwd=tree, capture_output=True, text=True, check=True).stdout.split()
+    instructor = subprocess.run(["git", "rev-list", "--all"], cwd=REPO, capture_output=True, text=True).stdout.split()
+    assert history and not set(history) & set(instructor), "the published history holds instructor commits"
+    assert instructor_files(tree) == [], "an instructor store is in the published repository"
     assert [m.id for m in list_modules(tree)] == [m.id for m in list_modules(REPO)]
     for module in list_modules(tree):
         cells = json.loads(module.notebook.read_text())["cells"]
         assert any("raise NotImplementedError()" in "".join(c["source"]) for c in cells), module.notebook
-    for gone in (".git", "tests", "tools", "scripts", "nbgrader_config.py", "requirements-dev.txt"):
+    for gone in ("tests", "tools", "scripts", "deploy", "nbgrader_config.py", "requirements-dev.txt"):
         assert not (tree / gone).exists(), f"{gone} is still in the learner's tree"
     leaks = find_leaks(tree, secrets)
     assert not leaks, "solution or hidden-test code in the learner's tree:\n" + "\n".join(leaks[:30])

@@ -1,5 +1,4 @@
 "The `tinytorch` command: clear errors, and a learner's work is never overwritten."
-import json
 import shutil
 import subprocess
 import sys
@@ -9,7 +8,7 @@ import pytest
 from helpers import ROOT, copy_course, kernel_env
 from tinytorch.course.cli import main
 from tinytorch.course.lab import lab_command
-from tinytorch.course.layout import STUDENT_MARKER, CourseError, find_module, find_root
+from tinytorch.course.layout import CourseError, find_module, find_root
 
 
 def run_cli(*args, cwd):
@@ -48,22 +47,6 @@ def test_student_refuses_a_non_empty_destination(tmp_path):
     (tmp_path / "mine.txt").write_text("my work")
     assert main(["--root", str(ROOT), "student", str(tmp_path)]) == 2
     assert (tmp_path / "mine.txt").read_text() == "my work"
-
-
-def test_in_place_needs_confirmation_and_runs_once(tmp_path):
-    course = copy_course(tmp_path)
-    (course / "tests").mkdir()
-    (course / "tests" / "test_secret.py").write_text("SECRET = 1\n")
-    assert main(["--root", str(course), "student", "--in-place"]) == 2
-    assert (course / "tests").exists(), "nothing may be deleted without --yes"
-
-    assert main(["--root", str(course), "student", "--in-place", "--yes"]) == 0
-    assert not (course / "tests").exists()
-    assert json.loads((course / STUDENT_MARKER).read_text())["modules"][0] == "01_tensor"
-    notebook = course / "modules" / "01_tensor" / "tensor.ipynb"
-    notebook.write_text(notebook.read_text().replace("YOUR CODE HERE", "MY WORK"))
-    assert main(["--root", str(course), "student", "--in-place", "--yes"]) == 2
-    assert "MY WORK" in notebook.read_text(), "a second conversion must not touch the learner's notebook"
 
 
 def test_export_and_test_in_a_student_tree(student_tree, tmp_path):

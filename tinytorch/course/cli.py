@@ -1,7 +1,7 @@
 """The `tinytorch` command: what a learner (and the course scripts) run in a terminal.
 
     tinytorch student DEST        build the student tree from the instructor tree
-    tinytorch student --in-place  turn this checkout into the student tree (Binder)
+    tinytorch publish DEST        the student tree as its own git repository (what Binder builds)
     tinytorch export              put your notebooks' code into your tinytorch package
     tinytorch test 03             run module 03's visible tests on your notebook
     tinytorch lab                 start JupyterLab on a student tree at module 01
@@ -13,6 +13,7 @@
     tinytorch collect DOWNLOADS [--module 03] submissions from LMS downloads (zips, notebooks)
     tinytorch collect --exchange ROOT 03      submissions from an nbgrader exchange
     tinytorch grade 03 [--workers 2]          autograde, feedback HTML, grades CSV, summary
+    tinytorch release-feedback 03 --exchange ROOT   feedback back to learners through the exchange
     tinytorch summary 03                      the summary table again
 """
 import argparse
@@ -27,19 +28,17 @@ def _root(args) -> Path:
 
 
 def cmd_student(args):
-    from .student import build_student_tree, convert_in_place
-    root = _root(args)
-    if args.in_place:
-        if not args.yes:
-            raise CourseError("--in-place deletes the solutions, tests and git history of this checkout; "
-                              "add --yes if that is what you want (Binder's postBuild does)")
-        convert_in_place(root)
-        print(f"{root} is now a student tree.")
-    elif args.dest:
-        dest = build_student_tree(root, args.dest)
-        print(f"Student tree written to {dest}")
-    else:
-        raise CourseError("say where: `tinytorch student DEST` or `tinytorch student --in-place --yes`")
+    from .student import build_student_tree
+    dest = build_student_tree(_root(args), args.dest)
+    print(f"Student tree written to {dest}")
+
+
+def cmd_publish(args):
+    from .publish import publish
+    result = publish(_root(args), args.dest, url=args.repo_url, branch=args.branch, message=args.message)
+    what = f"new commit {result.commit[:12]}" if result.changed else f"unchanged, still {result.commit[:12]}"
+    print(f"Published to {result.dest}: {what} ({result.commits} commits; files {result.tree_bytes / 2**20:.1f} MiB, "
+          f".git {result.git_bytes / 2**20:.1f} MiB). Push it with: git -C {result.dest} push")
 
 
 def cmd_export(args):
@@ -111,6 +110,12 @@ def cmd_grade(args):
     print(f"\nGrades: {csv_path}\nFeedback: {assignment.course / 'feedback'}/<learner>/{assignment.id}/")
 
 
+def cmd_release_feedback(args):
+    from .feedback_release import release_feedback
+    from .layout import find_module
+    print(release_feedback(_course_dir(args), find_module(_root(args), args.module), args.exchange))
+
+
 def cmd_summary(args):
     from .grading.prepare import load
     from .grading.report import summary
@@ -124,10 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("student", help="build the student tree (solutions stripped, hidden tests removed)")
-    p.add_argument("dest", nargs="?", help="a new, empty folder for the student tree")
-    p.add_argument("--in-place", action="store_true", help="convert this checkout itself (Binder)")
-    p.add_argument("--yes", action="store_true", help="confirm --in-place")
+    p.add_argument("dest", help="a new, empty folder for the student tree")
     p.set_defaults(func=cmd_student)
+
+    p = sub.add_parser("publish", help="(instructors) the student tree as its own git repository, one commit per publish")
+    p.add_argument("dest", help="a new folder, or the clone of the published repository")
+    p.add_argument("--repo-url", help="where the published repository lives (default: student_repo in settings.ini)")
+    p.add_argument("--branch", help="its branch (default: student_branch in settings.ini, else main)")
+    p.add_argument("--message", help="the commit message")
+    p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("export", help="export your notebooks into your tinytorch package")
     p.set_defaults(func=cmd_export)
@@ -179,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="grade where bubblewrap can't run: learner code gets your rights (said in every result)")
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("release-feedback", help="(instructors) a graded module's feedback to learners through an nbgrader exchange")
+    p.add_argument("module")
+    p.add_argument("--exchange", metavar="ROOT", required=True, help="the nbgrader exchange folder (c.Exchange.root)")
+    course_dir_option(p)
+    p.set_defaults(func=cmd_release_feedback)
 
     p = sub.add_parser("summary", help="(instructors) the summary table of a graded module")
     p.add_argument("module")

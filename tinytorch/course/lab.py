@@ -1,6 +1,10 @@
-"""`tinytorch lab`: start JupyterLab on a student tree, opened at its first module."""
+"""`tinytorch lab`: start JupyterLab on a student tree, opened at its first module.
+
+The command *becomes* JupyterLab (`os.execvpe`): no parent process is left in between, so
+whatever stops `tinytorch lab` (Ctrl+C, SIGTERM from a terminal, a process manager or a
+container runtime) reaches the Jupyter server itself, which then shuts its kernels down.
+"""
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -31,6 +35,10 @@ def lab_command(root, port=8888, open_browser=True, extra_args=()) -> tuple[list
     return cmd, env
 
 
-def start_lab(root, **kwargs) -> int:
+def start_lab(root, **kwargs):
+    "Replace this process with JupyterLab serving `root` (never returns)."
     cmd, env = lab_command(root, **kwargs)
-    return subprocess.call(cmd, env=env, cwd=root)
+    os.chdir(Path(root).resolve())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execvpe(cmd[0], cmd, env)

@@ -12,3 +12,14 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Every notebook runs in well under a minute; a cell that takes longer is a runaway loop.
 c.ExecutePreprocessor.timeout = 60
 c.Execute.timeout = 60
+
+# The instructor's stores of expected values and mistake catalogues (docs/checks.md) sit next to
+# the notebooks; nbgrader copies a module's other files into every release and autograded folder,
+# so they are left out of every copy (nbgrader's defaults first).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                            "*.checks.json", "mistakes.py", "slips.py"]
+
+# nbgrader makes autograded notebooks read-only (0444); the grading worker then writes its notes
+# into them, which only root may do to a read-only file. An instructor grading as themselves (on a
+# JupyterHub, say) needs them writable by the owner.
+c.Autograde.permissions = 644  # nbgrader reads the digits as octal

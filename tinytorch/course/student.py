@@ -1,6 +1,6 @@
 """Build the student tree from the instructor tree.
 
-The student tree is what learners get (and what Binder runs): every module notebook in its
+The student tree is what learners get (`tinytorch publish` makes it a repository of its own, which Binder builds): every module notebook in its
 nbgrader release form (solutions replaced by stubs, hidden tests gone), and a
 `tinytorch/core` exported from *those* notebooks, so `import tinytorch` gives the learner's
 own code. Only an allowlist of files is copied: tests, tools, git history and anything
@@ -8,7 +8,6 @@ else that might hold a solution stay behind.
 """
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
 from .export import export_tree
@@ -56,27 +55,3 @@ def build_student_tree(source_root, dest) -> Path:
     export_tree(dest)
     _write_marker(dest, released)
     return dest
-
-
-def convert_in_place(root) -> Path:
-    """Turn the instructor checkout at `root` into the student tree (Binder's postBuild).
-
-    Everything outside the student allowlist is deleted, git history included, because it
-    holds the solutions. Refuses to run twice, so a learner's work is never replaced.
-    """
-    root = Path(root).resolve()
-    if is_student_tree(root):
-        raise CourseError(f"{root} is already a student tree: nothing converted, the notebooks are untouched")
-    released_parent = Path(tempfile.mkdtemp(prefix="tinytorch-student-"))
-    try:
-        built = build_student_tree(root, released_parent / "student")
-        for entry in root.iterdir():
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
-        for entry in built.iterdir():
-            shutil.move(str(entry), root / entry.name)
-    finally:
-        shutil.rmtree(released_parent, ignore_errors=True)
-    return root
