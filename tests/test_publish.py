@@ -152,10 +152,12 @@ def test_the_url_comes_from_settings_or_the_flag():
         destination(ROOT, branch="bad..branch")
 
 
-def test_instructor_files_are_found_anywhere(tmp_path):
-    for name in ("modules/01_tensor/tensor.checks.json", "modules/03_x/mistakes.py", "a/slips.py", "g/gradebook.db",
-                 "submitted/x/y.ipynb", "modules/01_tensor/tensor.ipynb"):
+def test_instructor_files_are_found_in_modules_and_grading_folders_anywhere(tmp_path):
+    for name in ("modules/01_tensor/tensor.checks.json", "modules/03_x/mistakes.py", "modules/03_x/fused_mistakes.py",
+                 "modules/03_x/slips.py", "g/gradebook.db", "submitted/x/y.ipynb", "modules/01_tensor/tensor.ipynb",
+                 "tinytorch/course/mistakes.py"):   # the catalogue's loader is course tooling, not a catalogue
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
-    assert instructor_files(tmp_path) == ["a/slips.py", "g/gradebook.db", "modules/01_tensor/tensor.checks.json",
-                                          "modules/03_x/mistakes.py", "submitted"]
+    assert instructor_files(tmp_path) == ["g/gradebook.db", "modules/01_tensor/tensor.checks.json",
+                                          "modules/03_x/fused_mistakes.py", "modules/03_x/mistakes.py",
+                                          "modules/03_x/slips.py", "submitted"]

@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from .layout import STUDENT_MARKER, CourseError, list_modules
+from .layout import INSTRUCTOR_ONLY, STUDENT_MARKER, CourseError, list_modules
 from .learner_readme import TEMPLATE as LEARNER_README
 from .student import build_student_tree
 
-# Files only the instructor may hold (docs/checks.md): the stores of expected values and mistake
-# fingerprints, and anything of a grading course folder. A published tree holding one is refused.
-INSTRUCTOR_ONLY = ("*.checks.json", "mistakes.py", "slips.py", "*.db", "submitted", "autograded", "feedback",
-                   "submitted_history", "feedback_history")
+# Files only the instructor may hold (docs/checks.md): in a module folder, the stores of expected
+# values, the mistake catalogue and the quiz slips (layout.INSTRUCTOR_ONLY); anywhere, anything of a
+# grading course folder. A published tree holding one is refused.
+GRADING_ONLY = ("*.db", "submitted", "autograded", "feedback", "submitted_history", "feedback_history")
 GITHUB_URL = re.compile(r"^https://github\.com/(?P<owner>[A-Za-z0-9][A-Za-z0-9-]*)/(?P<repo>[A-Za-z0-9._-]+?)(\.git)?/?$")
 BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 LEARNER_GITIGNORE = "__pycache__/\n*.egg-info/\n.ipynb_checkpoints/\n*.zip\n"
@@ -105,10 +105,15 @@ def publish(root, dest, url=None, branch=None, message=None) -> PublishResult:
 
 
 def instructor_files(tree) -> list[str]:
-    "Paths under `tree` that match INSTRUCTOR_ONLY (the instructor's stores, grading folders)."
+    "Paths under `tree` that only the instructor may hold (the stores and catalogues of modules/, grading folders)."
     tree = Path(tree)
-    return sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*")
-                  if ".git" not in p.relative_to(tree).parts and any(fnmatch.fnmatch(p.name, pat) for pat in INSTRUCTOR_ONLY))
+
+    def secret(path: Path) -> bool:
+        parts = path.relative_to(tree).parts
+        in_module = parts[:1] == ("modules",)
+        return ".git" not in parts and (any(fnmatch.fnmatch(path.name, pat) for pat in GRADING_ONLY) or
+                                        (in_module and any(fnmatch.fnmatch(path.name, pat) for pat in INSTRUCTOR_ONLY)))
+    return sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*") if secret(p))
 
 
 def _check_destination(dest: Path) -> bool:
