@@ -1,10 +1,11 @@
 """Module 03 under real nbgrader autograde: the reference gets full marks, an untouched
-release gets zero, and every classic mistake of tests/optimizer_mistakes.py loses points.
+release gets zero, and every classic mistake of modules/03_optimizers/mistakes.py loses points
+in (at least) the cells it names.
 
 All submissions are graded in one autograde run (one course folder, one student per
 submission), which keeps this to one notebook execution per submission.
 """
-import sys
+import importlib.util
 from pathlib import Path
 
 import nbformat
@@ -15,12 +16,20 @@ from tinytorch.course.layout import find_module
 from tinytorch.course.nbgrader_runner import release_notebooks
 from tinytorch.course.notebooks import cells_by_grade_id, fill_solutions, nbgrader_meta
 
-sys.path.insert(0, str(Path(__file__).parent))
-from optimizer_mistakes import MISTAKES  # noqa: E402
-
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = find_module(ROOT, "03")
 NOTEBOOK = MODULE.notebook.name
+
+
+def load_mistakes(module_dir):
+    "The MISTAKES catalogue of a module folder (its mistakes.py, instructor only)."
+    spec = importlib.util.spec_from_file_location(f"mistakes_{module_dir.name}", module_dir / "mistakes.py")
+    catalogue = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(catalogue)
+    return catalogue.MISTAKES
+
+
+MISTAKES = load_mistakes(MODULE.dir)
 
 
 def apply_mistake(source_nb, mistake):

@@ -373,5 +373,6 @@ d = { 'settings': { 'branch': 'main',
             'tinytorch.course.notebooks': {},
             'tinytorch.course.release': {},
             'tinytorch.course.report': {},
+            'tinytorch.course.stubs': {},
             'tinytorch.course.student': {},
             'tinytorch.course.submissions': {}}}

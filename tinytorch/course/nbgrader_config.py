@@ -12,3 +12,16 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Every notebook runs in well under a minute; a cell that takes longer is a runaway loop.
 c.ExecutePreprocessor.timeout = 60
 c.Execute.timeout = 60
+
+# A stub names its exercise: the `# EXERCISE: ...` line above a solution region becomes the text
+# of its NotImplementedError (tinytorch/course/stubs.py; the other regions keep code_stub).
+from nbgrader.converters import GenerateAssignment  # noqa: E402
+from nbgrader.preprocessors import ClearSolutions  # noqa: E402
+
+from tinytorch.course.stubs import ExerciseStubs  # noqa: E402
+
+c.GenerateAssignment.preprocessors = [ExerciseStubs if p is ClearSolutions else p
+                                      for p in GenerateAssignment.class_traits()["preprocessors"].default()]
+
+# Instructor-only files of a module folder (mistake catalogue, quiz slips, check stores) never reach a release.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "mistakes.py", "slips.py", "*.checks.json"]
