@@ -89,14 +89,14 @@ MISTAKES = {
           "            previous = None if momentum_buffers[i] is None else momentum_buffers[i].copy()\n"
           "            momentum_buffers[i] = momentum_buffer_update("),
          ("sgd", "grad = momentum_direction(momentum_buffers[i], grad,",
-          "grad = momentum_direction(momentum_buffers[i] if previous is None else previous, grad,")),
+          "grad = momentum_direction(momentum_buffers[i] if previous is None or not nesterov else previous, grad,")),
         ("test_sgd_nesterov", "test_sgd_trajectories")),
     "sgd_state_shared_by_shape": Mistake(
         "momentum buffers are keyed by shape, so parameters of the same shape share one", MOMENTUM,
         (("sgd", 'buffers = [self.state[p].get("momentum_buffer") for p in params]',
           'buffers = [self.state[p.shape].get("momentum_buffer") for p in params]'),
          ("sgd", '                self.state[p]["momentum_buffer"] = buf', '                self.state[p.shape]["momentum_buffer"] = buf')),
-        ("test_sgd_trajectories",), visible=False),
+        ("test_sgd_trajectories",)),
     "hyperparameters_read_once": Mistake(
         "SGD reads each group's learning rate once, on the first step, so a scheduler's changes are ignored", PLAIN,
         (("sgd", 'lr=group["lr"], momentum=group["momentum"]',
@@ -154,11 +154,11 @@ MISTAKES = {
         "one step counter for the optimizer, advanced at every group's update (and for skipped parameters)", BIAS,
         (("adam", '            state["step"] += 1 ', '            state["step"] = getattr(self, "_t", 0) + 1 '),
          ("adam", "        beta1, beta2 = group[\"betas\"]\n", "        self._t = getattr(self, \"_t\", 0) + 1\n        beta1, beta2 = group[\"betas\"]\n")),
-        ("test_adam_basics", "test_adam_trajectories"), visible=False),
+        ("test_adam_basics", "test_adam_trajectories")),
     "step_advanced_per_parameter": Mistake(
         "one shared step counter advanced once per parameter", BIAS,
         (("adam", '            state["step"] += 1 ', '            self._t = getattr(self, "_t", 0) + 1\n            state["step"] = self._t '),),
-        ("test_adam_basics", "test_adam_trajectories", "test_adamw"), visible=False),
+        ("test_adam_basics", "test_adam_trajectories", "test_adamw")),
     "l2_after_the_moments": Mistake(
         "Adam's L2 term is applied to the update instead of the gradient, so it skips the moments (that is AdamW)", ADAMW,
         (("adam", "            grad = regularized_gradient(grad, param, weight_decay=weight_decay, maximize=maximize)",
