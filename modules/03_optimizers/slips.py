@@ -5,15 +5,7 @@ the record tool hashes each value at the answer's tolerance, so that the visible
 say "wrong: <message>" for these slips without the right answer being readable. Instructor only.
 The other quizzes of the module (weight decay, memory, cost) belong to the content work (#12).
 """
-try:
-    from tinytorch.checks import Slip
-except ImportError:  # the checks branch (tinytorch/checks/) has not been merged yet
-    from dataclasses import dataclass
-
-    @dataclass(frozen=True)
-    class Slip:
-        value: object     # the wrong answer, as a learner would type it
-        message: str      # what it shows, in the learner's terms, without giving the right answer
+from tinytorch.checks import Slip
 
 BETA1_POWER = "that is β₁ᵗ itself; the correction factor is 1 − β₁ᵗ"
 BETA2 = "that is the second moment's factor (β₂ = 0.999); the question is about the first moment, β₁ = 0.9"

@@ -16,8 +16,11 @@ def check_module(root, key, out=print) -> bool:
     tests = [r for r in results if r.kind == "test"]
     earned = sum(r.points for r in tests if r.error is None)
     for r in tests:
-        status = "ok" if r.error is None else f"FAILED  {r.error.splitlines()[0][:200]}"
+        status = "ok" if r.error is None else "FAILED"
         out(f"  {r.grade_id:<32} {r.points:>4g} pt  {status}")
+        if r.error:  # a check's message is several lines: the case, expected vs got, the mistake it matches
+            for line in r.error.splitlines()[:8]:
+                out(f"      {line[:200]}")
     broken = [r for r in results if r.kind != "test" and r.error and not r.error.startswith("NotImplementedError")]
     for r in broken:
         out(f"  note: {r.grade_id} raised {r.error.splitlines()[0][:200]}")

@@ -9,6 +9,9 @@ from pathlib import Path
 
 MODULE_DIR = re.compile(r"^(\d\d)_([a-z][a-z0-9_]*)$")
 STUDENT_MARKER = ".tinytorch-student.json"  # written into every student tree
+# Files of a module folder that hold answers (the instructor's store of expected values, the
+# mistake catalogue, the quizzes' typical wrong answers): never released, published or graded from.
+INSTRUCTOR_ONLY = ("*.checks.json", "mistakes.py", "*_mistakes.py", "slips.py")
 
 
 class CourseError(Exception):

@@ -22,6 +22,3 @@ from tinytorch.course.stubs import ExerciseStubs  # noqa: E402
 
 c.GenerateAssignment.preprocessors = [ExerciseStubs if p is ClearSolutions else p
                                       for p in GenerateAssignment.class_traits()["preprocessors"].default()]
-
-# Instructor-only files of a module folder (mistake catalogue, quiz slips, check stores) never reach a release.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "mistakes.py", "slips.py", "*.checks.json"]

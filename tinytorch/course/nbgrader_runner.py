@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .layout import CourseError
+from .layout import INSTRUCTOR_ONLY, CourseError
 
 # The one nbgrader configuration of the course, shipped inside the package so that a
 # grading machine with only `pip install tinytorch` has it too.
@@ -48,7 +48,7 @@ def release_notebooks(module_dir, assignment_id: str, work_dir) -> Path:
     course = prepare_course_dir(work_dir)
     source = course / "source" / assignment_id
     shutil.rmtree(source, ignore_errors=True)
-    shutil.copytree(module_dir, source, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(module_dir, source, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", *INSTRUCTOR_ONLY))
     run_nbgrader(course, "generate_assignment", assignment_id, "--no-db", "--force")
     return course / "release" / assignment_id
 
