@@ -14,7 +14,8 @@ import nbformat
 import pytest
 
 from learner_loop import run_cells
-from test_optimizers_grading import MISTAKES, MODULE, NOTEBOOK, apply_mistake
+from test_optimizers_grading import MISTAKES, MODULE, NOTEBOOK
+from tinytorch.course.mistakes import apply_mistake
 from tinytorch.course.nbgrader_runner import release_notebooks
 from tinytorch.course.notebooks import fill_solutions
 
@@ -28,7 +29,7 @@ def loop(tmp_path_factory):
                                as_version=4)
     runs = {"reference": run_cells(fill_solutions(release_nb, source_nb)), "untouched": run_cells(release_nb)}
     for name, mistake in MISTAKES.items():
-        runs[name] = run_cells(fill_solutions(release_nb, apply_mistake(source_nb, mistake)))
+        runs[name] = run_cells(fill_solutions(release_nb, apply_mistake(source_nb, mistake, name)))
     return runs
 
 

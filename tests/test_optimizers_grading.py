@@ -5,7 +5,6 @@ in (at least) the cells it names.
 All submissions are graded in one autograde run (one course folder, one student per
 submission), which keeps this to one notebook execution per submission.
 """
-import importlib.util
 from pathlib import Path
 
 import nbformat
@@ -13,35 +12,14 @@ import pytest
 
 from tinytorch.course.autograde import autograde
 from tinytorch.course.layout import find_module
+from tinytorch.course.mistakes import apply_mistake, load_catalogue
 from tinytorch.course.nbgrader_runner import release_notebooks
 from tinytorch.course.notebooks import cells_by_grade_id, fill_solutions, nbgrader_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = find_module(ROOT, "03")
 NOTEBOOK = MODULE.notebook.name
-
-
-def load_mistakes(module_dir):
-    "The MISTAKES catalogue of a module folder (its mistakes.py, instructor only)."
-    spec = importlib.util.spec_from_file_location(f"mistakes_{module_dir.name}", module_dir / "mistakes.py")
-    catalogue = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(catalogue)
-    return catalogue.MISTAKES
-
-
-MISTAKES = load_mistakes(MODULE.dir)
-
-
-def apply_mistake(source_nb, mistake):
-    "A copy of the instructor notebook with the mistake's edits made in its solution cells."
-    patched = nbformat.from_dict(source_nb)
-    cells = cells_by_grade_id(patched)
-    for grade_id, search, replace in mistake.edits:
-        cell = cells[grade_id]
-        assert nbgrader_meta(cell).get("solution"), f"{grade_id} is not a solution cell"
-        assert cell.source.count(search) == 1, f"edit of {grade_id} no longer applies: {search!r}"
-        cell.source = cell.source.replace(search, replace)
-    return patched
+MISTAKES = load_catalogue(MODULE.dir / "mistakes.py")
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +32,7 @@ def scores(tmp_path_factory):
     release_nb = nbformat.read(release_notebooks(MODULE.dir, MODULE.id, work / "release") / NOTEBOOK, as_version=4)
     submissions = {"reference": fill_solutions(release_nb, source_nb), "untouched": release_nb}
     for name, mistake in MISTAKES.items():
-        submissions[name] = fill_solutions(release_nb, apply_mistake(source_nb, mistake))
+        submissions[name] = fill_solutions(release_nb, apply_mistake(source_nb, mistake, name))
     folders = {}
     for student, nb in submissions.items():
         folder = work / "submissions" / student
