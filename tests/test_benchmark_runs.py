@@ -16,13 +16,16 @@ def test_benchmark_quick_run_prints_the_whole_table():
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert out.count("== 65,536 float32 parameters") == 2
-    assert out.count("bandwidth at this size") == 2
+    # Two cases (1 and 10 tensors), each with 1 and with 2 threads.
+    assert out.count("== 65,536 float32 parameters") == 4
+    assert len(re.findall(r"== 65,536 float32 parameters in 10? tensors?, [12] thread\(s\) ==", out)) == 4, out
+    assert out.count("bandwidth at this size") == 4
     for optimizer, bytes_per_param in [("sgd", 12), ("momentum", 20), ("adam", 28), ("adamw", 28)]:
         rows = re.findall(rf"^{optimizer} +{bytes_per_param} +[\d.]+ \|.*$", out, re.M)
-        assert len(rows) == 2, (optimizer, out)
-        for row in rows:   # five timings, then three ratios each marked against its target
+        assert len(rows) == 4, (optimizer, out)
+        for row in rows:   # five timings, three ratios marked against their targets, GB/s and floor, peak memory
             assert len(re.findall(r"[\d.]+ ±", row)) == 5, row
-            assert len(re.findall(r"[\d.]+ (?:ok|MISS)", row)) == 3, row
-    assert re.search(r"targets .*: \d+/24 met", out), out
+            assert len(re.findall(r"[\d.]+ (?:ok|MISS \+\d+%)", row)) == 4, row
+            assert re.search(r"\| +[\d.]+ +[\d.]+ \| +\d+ (?:ok|MISS)", row), row
+    assert re.search(r"targets .*: \d+/64 met", out), out
     assert re.search(r"noise: spread median \d+%, worst \d+%; load average", out), out

@@ -30,6 +30,18 @@ def adamw_step(params, grads, m, v, vmax, steps, **options):
     fused.adamw(params, grads, m, v, vmax, steps, **{**ADAM_DEFAULTS, "weight_decay": 1e-2, **options})
 
 
+BACKENDS = ["numba", "numpy"] if fused.numba is not None else ["numpy"]
+
+
+@pytest.fixture(params=BACKENDS, autouse=True)
+def backend(request):
+    "Every test runs with the compiled kernels and with the NumPy fallback."
+    saved = fused.backend()
+    fused.set_backend(request.param)
+    yield request.param
+    fused.set_backend(saved)
+
+
 @pytest.fixture
 def small_blocks(monkeypatch):
     "Blocks of 16 elements on 2 threads, so every parameter spans several blocks and both threads run."
@@ -188,7 +200,9 @@ def test_blocks_and_threads_do_not_change_a_single_bit(run, monkeypatch):
 # --- memory: no full-size temporaries ----------------------------------------------------------
 
 def peak_extra_bytes(step):
-    "Peak bytes allocated while `step()` runs, above what was allocated before it (tracemalloc)."
+    """Peak bytes allocated while `step()` runs, above what was allocated before it (tracemalloc).
+    `step()` runs once before, untraced: a first call compiles the Numba kernels, and compiling is not stepping."""
+    step()
     tracemalloc.start()
     try:
         before, _ = tracemalloc.get_traced_memory()
@@ -357,3 +371,43 @@ def test_fortran_ordered_parameters_are_updated_in_place_like_c_ordered_ones(sma
     assert state["F"][2][0].flags.f_contiguous   # the new momentum buffer takes the parameter's layout
     np.testing.assert_array_equal(f_param, c_param)
     assert np.all(c_param != start)   # both were really updated, in place
+
+
+# --- the two backends -------------------------------------------------------------------------
+
+def test_the_backend_is_chosen_by_name_and_refused_otherwise(backend):
+    assert fused.backend() == backend
+    with pytest.raises(ValueError, match="'numba' or 'numpy', got 'cuda'"):
+        fused.set_backend("cuda")
+    assert fused.backend() == backend
+
+
+def test_without_numba_the_numpy_blocks_are_used(monkeypatch):
+    monkeypatch.setattr(fused, "numba", None)
+    monkeypatch.delenv("TINYTORCH_FUSED_BACKEND", raising=False)
+    assert fused._default_backend() == "numpy"
+    with pytest.raises(ImportError, match="pip install numba"):
+        fused.set_backend("numba")
+
+
+def test_the_environment_variable_forces_the_numpy_blocks(monkeypatch):
+    monkeypatch.setenv("TINYTORCH_FUSED_BACKEND", "numpy")
+    assert fused._default_backend() == "numpy"
+
+
+@pytest.mark.skipif(fused.numba is None, reason="the compiled kernels need Numba")
+def test_the_numba_backend_runs_the_compiled_kernels(monkeypatch):
+    "The compiled kernels really run (a step through them is recorded), and float16 falls back to NumPy blocks."
+    fused.set_backend("numba")
+    calls = []
+    compiled = dict(fused._compiled)
+    for name, kernel in compiled.items():
+        monkeypatch.setitem(fused._compiled, name, lambda *args, name=name, kernel=kernel: (calls.append(name), kernel(*args)))
+    p, g = np.ones(5), np.full(5, 0.5)
+    sgd_step([p], [g], [None], lr=0.1)
+    sgd_step([p], [g], [None], lr=0.1, momentum=0.9)
+    adam_step([p], [g], [np.zeros(5)], [np.zeros(5)], [], [1])
+    assert calls == ["sgd", "momentum", "adam"]
+    half = np.ones(5, np.float16)
+    sgd_step([half], [np.full(5, 0.5, np.float16)], [None], lr=0.1)
+    assert calls == ["sgd", "momentum", "adam"] and half.dtype == np.float16 and np.all(half == np.float16(0.95))

@@ -4,7 +4,7 @@ within float rounding, with exactly the state the formula says."""
 import numpy as np
 import pytest
 
-from test_fused import gradient, max_gap, small_blocks, start_params  # noqa: F401 (small_blocks is a fixture)
+from test_fused import backend, gradient, max_gap, small_blocks, start_params  # noqa: F401 (fixtures)
 from tinytorch.core import fused
 from tinytorch.core import optimizers as readable
 from tinytorch.core.optimizers import SGD, Adam, AdamW, expected_state_memory_bytes, state_memory_bytes
@@ -70,8 +70,8 @@ def assert_same_state(ours, theirs, tolerance):
 
 @pytest.mark.parametrize("cls, options, buffers", CASES, ids=IDS)
 def test_fast_optimizer_follows_the_readable_one(small_blocks, cls, options, buffers):
-    readable_run, readable_opt = run(cls, options, {}, 300)
-    fast_run, fast_opt = run(cls, options, {"fused": True}, 300)
+    readable_run, readable_opt = run(cls, options, {}, 1000)
+    fast_run, fast_opt = run(cls, options, {"fused": True}, 1000)
     assert max_gap(fast_run, readable_run) < 1e-10
     assert_same_state(fast_opt, readable_opt, 1e-10)
     # Optimizer state: 0, 1, 2 or 3 times the parameters, measured from the state itself.

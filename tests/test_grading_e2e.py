@@ -134,7 +134,7 @@ def _cells(run, sid, key="results"):
 # --------------------------------------------------------------------------- hand-in and collect
 def test_handin_warns_about_broken_notebooks(run):
     assert len(run["warnings"]["correct"]) == 1 and "ready to upload" in run["warnings"]["correct"][0]
-    assert any(w.startswith("WARNING") and "not valid JSON" in w for w in run["warnings"]["empty"]), run["warnings"]["empty"]
+    assert any(w.startswith("WARNING") and "is empty" in w for w in run["warnings"]["empty"]), run["warnings"]["empty"]
     deleted = next(sid for sid, case in BROKEN.items() if case["name"] == "deleted_test")
     assert any("test_quiz_fit was deleted" in w for w in run["warnings"][deleted]), run["warnings"][deleted]
     edited = next(sid for sid, case in BROKEN.items() if case["name"] == "edited_test_correct")

@@ -101,6 +101,8 @@ class Checks:
         if name in self.names:
             raise ValueError(f"two checks of {self.cell} are named {name!r}: names must be unique in a cell")
         self.names.add(name)
+        if expected is not None:
+            expected = to_plain(expected)   # an inline NumPy array or Tensor compares as the plain value it is
         value, error, cause = None, None, None
         try:
             value = to_plain(_call(got))

@@ -92,9 +92,12 @@ def learner_store(notebook: str) -> Store | None:
     return _learner_store(data_dir(), notebook)
 
 
+INSTRUCTOR_ROOT_ENV = "TINYTORCH_INSTRUCTOR_ROOT"  # an instructor tree to take stores from (tests of a student tree)
+
+
 def find_instructor_store(notebook: str, start: Path | None = None) -> Path | None:
     "The instructor store of `notebook` in the course tree around `start` (the working folder), if any."
-    start = (start or Path.cwd()).resolve()
+    start = Path(os.environ.get(INSTRUCTOR_ROOT_ENV) or start or Path.cwd()).resolve()
     for folder in [start, *start.parents]:
         if (folder / "settings.ini").is_file() and (folder / "modules").is_dir():
             found = sorted((folder / "modules").glob(f"*/{notebook}{INSTRUCTOR_SUFFIX}"))

@@ -11,8 +11,10 @@ def check_module(root, key, out=print) -> bool:
     module = find_module(root, key)
     # The learner's own package must be the one the notebook imports.
     pythonpath = os.pathsep.join(filter(None, [str(Path(root).resolve()), os.environ.get("PYTHONPATH")]))
-    out(f"Running {module.notebook.relative_to(root)} in a fresh kernel ...")
-    _, results = execute_notebook(module.notebook, extra_env={"PYTHONPATH": pythonpath})
+    results = []
+    for notebook in sorted(module.dir.glob("*.ipynb"), key=lambda p: (p != module.notebook, p.name)):
+        out(f"Running {notebook.relative_to(root)} in a fresh kernel ...")
+        results += execute_notebook(notebook, extra_env={"PYTHONPATH": pythonpath})[1]
     tests = [r for r in results if r.kind == "test"]
     earned = sum(r.points for r in tests if r.error is None)
     for r in tests:
