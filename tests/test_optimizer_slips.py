@@ -1,4 +1,4 @@
-"""Module 03's typical quiz slips (modules/03_optimizers/slips.py) are wrong answers, each far from the right one."""
+"""The typical slips of module 03's quizzes 1 and 6 (modules/03_optimizers/slips.py) are wrong answers, each far from the right one."""
 import importlib.util
 
 import nbformat
@@ -30,9 +30,9 @@ def _answers():
 
 def test_every_slip_belongs_to_a_quiz_answer_and_is_wrong_at_its_tolerance():
     answers, slips = _answers(), _slips()
-    assert set(slips) == set(answers), (sorted(slips), sorted(answers))
-    for name, wrong_answers in slips.items():
-        right, rtol = answers[name]
+    assert set(answers) <= set(slips), sorted(set(answers) - set(slips))   # the file also holds other quizzes' slips
+    for name, (right, rtol) in answers.items():
+        wrong_answers = slips[name]
         assert wrong_answers, name
         for slip in wrong_answers:
             assert slip.message and str(right) not in slip.message, (name, slip)
