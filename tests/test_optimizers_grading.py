@@ -53,7 +53,8 @@ def _max_points():
 def test_reference_full_marks_untouched_zero_and_every_mistake_loses_points(scores):
     points = _max_points()
     reference = scores["reference"]
-    assert {k: v for k, v in reference.items() if k != "total"} == points, "the reference must get full marks"
+    # The module folder holds other notebooks too (fused, modern): only this notebook's cells are submitted here.
+    assert {k: v for k, v in reference.items() if k in points} == points, "the reference must get full marks"
     assert all(scores["untouched"][cell] == 0 for cell in points), \
         f"an untouched release must score zero: {scores['untouched']}"
     print(f"\nreference {reference['total']:g}/{sum(points.values()):g}, untouched release {scores['untouched']['total']:g}")
