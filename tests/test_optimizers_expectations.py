@@ -56,6 +56,11 @@ class TorchDriven:
         for p, mirrored in self.pairs:
             p.data[...] = mirrored.detach().numpy()
 
+    @property
+    def param_groups(self):
+        "torch's own groups: a schedule in the harness changes torch's hyperparameters."
+        return self.optimizer.param_groups
+
     def state_dict(self):
         return self.optimizer.state_dict()
 

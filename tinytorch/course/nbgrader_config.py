@@ -16,10 +16,21 @@ c.Execute.timeout = 60
 # The instructor's stores of expected values and mistake catalogues (docs/checks.md) sit next to
 # the notebooks; nbgrader copies a module's other files into every release and autograded folder,
 # so they are left out of every copy (nbgrader's defaults first).
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
-                            "*.checks.json", "mistakes.py", "slips.py"]
+from tinytorch.course.layout import INSTRUCTOR_ONLY  # noqa: E402
+
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", *INSTRUCTOR_ONLY]
 
 # nbgrader makes autograded notebooks read-only (0444); the grading worker then writes its notes
 # into them, which only root may do to a read-only file. An instructor grading as themselves (on a
 # JupyterHub, say) needs them writable by the owner.
 c.Autograde.permissions = 644  # nbgrader reads the digits as octal
+
+# A stub names its exercise: the `# EXERCISE: ...` line above a solution region becomes the text
+# of its NotImplementedError (tinytorch/course/stubs.py; the other regions keep code_stub).
+from nbgrader.converters import GenerateAssignment  # noqa: E402
+from nbgrader.preprocessors import ClearSolutions  # noqa: E402
+
+from tinytorch.course.stubs import ExerciseStubs  # noqa: E402
+
+c.GenerateAssignment.preprocessors = [ExerciseStubs if p is ClearSolutions else p
+                                      for p in GenerateAssignment.class_traits()["preprocessors"].default()]
