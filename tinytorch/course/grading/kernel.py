@@ -123,8 +123,38 @@ PROCESS_EVENTS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", 
 INTROSPECTION_EVENTS = {"gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._current_frames"}
 
 
+# Numba compiles a learner's kernel (modules/03_optimizers/fused.ipynb) on its first call, inside the test,
+# and LLVM's Python binding calls ctypes to do it: ctypes events from there are the compiler's, not the learner's.
+# (A learner could fake a code object's file name to look like the compiler; the OS sandbox is the boundary that
+# holds, and cells judged by tinytorch.checks have no expected value in this process to find.)
+
+
+def _from_the_compiler() -> bool:
+    "Whether the code raising this event is Numba's or llvmlite's own (the frames right above the audit hook)."
+    frame = sys._getframe(2)
+    for _ in range(3):
+        if frame is None:
+            return False
+        filename = os.path.realpath(frame.f_code.co_filename)
+        if any(filename.startswith(d + os.sep) for d in _compiler_dirs()):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _compiler_dirs():
+    dirs = []
+    for name in ("llvmlite", "numba"):
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "__file__", None):
+            dirs.append(os.path.realpath(os.path.dirname(module.__file__)))
+    return dirs
+
+
 def install_audit_hook(guard: FileGuard, log, in_cell=lambda: True, in_test=lambda: False):
     def hook(event, args):
+        if event.startswith("ctypes.") and in_test() and _from_the_compiler():
+            return
         if (event in INTROSPECTION_EVENTS or event.startswith("ctypes.")) and in_test():
             log({"event": "denied", "what": event, "in_cell": True})
             raise PermissionError(f"the autograder does not let code use {event} while a test runs")
