@@ -18,7 +18,6 @@ add up to the cell's nbgrader points, or when a mistake no longer applies.
 """
 import argparse
 import hashlib
-import importlib.util
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -32,7 +31,7 @@ from tinytorch.checks import quiz as quizzes  # noqa: E402
 from tinytorch.checks.judge import error_fingerprint, judge  # noqa: E402
 from tinytorch.checks.stores import INSTRUCTOR_SUFFIX, Fingerprint, RecordedCheck, Store, data_dir, write_store  # noqa: E402
 from tinytorch.course.check_runs import checks_of, run_notebook  # noqa: E402
-from tinytorch.course.mistakes import StaleMistake, apply_mistake, load_catalogue, mistakes_for  # noqa: E402
+from tinytorch.course.mistakes import StaleMistake, apply_mistake, load_catalogue, load_module_file, mistakes_for  # noqa: E402
 
 
 class RecordError(Exception):
@@ -89,13 +88,7 @@ def _salt(notebook: str, name: str) -> str:
 
 
 def _load_slips(module_dir: Path) -> dict:
-    path = module_dir / "slips.py"
-    if not path.is_file():
-        return {}
-    spec = importlib.util.spec_from_file_location(f"_tinytorch_slips_{module_dir.name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return dict(module.SLIPS)
+    return load_module_file(module_dir / "slips.py", "SLIPS")
 
 
 def record(path: Path, with_mistakes=True, jobs=2, out=print) -> tuple[Store, Store]:
@@ -119,14 +112,16 @@ def record(path: Path, with_mistakes=True, jobs=2, out=print) -> tuple[Store, St
                             lost.setdefault(name, set()).add(cell)
                             continue
                         options = ref.options or {}
-                        if got.error is None and (ref.kind == "quiz" or judge(ref.kind, got.value, ref.value, options).passed):
+                        unchanged = ref.kind == "quiz" or judge(ref.kind, got.value, ref.value, options).passed
+                        if got.error is None and unchanged:
                             continue
                         lost.setdefault(name, set()).add(cell)
                         value = error_fingerprint(got.error) if got.error is not None else got.value
                         fingerprints.setdefault((cell, check), []).append(
                             Fingerprint(name, mistake.description, mistake.section, value))
                 missed = set(mistake.catches) - lost.get(name, set())
-                out(f"  {name}: changes {sorted(lost.get(name, ()))}" + (f"; NOT caught by {sorted(missed)}" if missed else ""))
+                caught = f"; NOT caught by {sorted(missed)}" if missed else ""
+                out(f"  {name}: changes {sorted(lost.get(name, ()))}{caught}")
 
     slips = _load_slips(folder)
     instructor, learner = Store(notebook, points=points), Store(notebook)
