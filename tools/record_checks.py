@@ -17,6 +17,7 @@ It refuses to record when the reference itself fails a check, when a cell's chec
 add up to the cell's nbgrader points, or when a mistake no longer applies.
 """
 import argparse
+import ast
 import hashlib
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -44,9 +45,22 @@ def _notebooks(args) -> list[Path]:
     return [Path(p).resolve() for p in args.notebooks]
 
 
+def plain_asserts(source: str) -> int:
+    """How many `assert` statements and `np.testing` calls a test cell holds. A cell graded by its checks
+    may have none: under grading its score is the sum of its checks, so an assert beside them would weigh
+    nothing (and its expected value would sit in the learner's kernel)."""
+    code = "\n".join(line for line in source.split("\n") if not line.lstrip().startswith(("%", "!")))
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return 0
+    return sum(isinstance(node, ast.Assert) for node in ast.walk(tree)) + code.count("np.testing.")
+
+
 def reference_checks(nb, folder: Path) -> tuple[dict, dict]:
     "({cell: {name: Report}}, {cell: points}) of the reference run; RecordError if the reference fails."
     run = run_notebook(nb, folder, "record")
+    sources = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells if c.cell_type == "code"}
     problems, cells, points = [], {}, {}
     for cell in run.cells:
         if cell.error:
@@ -56,6 +70,9 @@ def reference_checks(nb, folder: Path) -> tuple[dict, dict]:
             continue
         if not cell.graded:
             problems.append(f"cell {cell.grade_id} has checks but is not a graded test cell")
+        if plain_asserts(sources.get(cell.grade_id, "")):
+            problems.append(f"cell {cell.grade_id} mixes checks with plain asserts or np.testing: "
+                            "make each of them a check (an assert beside checks carries no points)")
         by_name = {}
         for r in reports:
             if r.error:
