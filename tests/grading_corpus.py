@@ -48,8 +48,28 @@ def apply_case(nb, case: dict):
 
 
 def expected_scores(points: dict, targets) -> dict:
-    "{grade_id: score}: full points except zero on the targets."
+    "{grade_id: score}: full points except zero on the targets (for submissions that hold no work: all zero)."
     return {gid: (0.0 if gid in targets else pts) for gid, pts in points.items()}
+
+
+# Cells whose answers are computed with an exercise: module 01's quiz 1 uses memory_bytes, so a case that
+# breaks memory_bytes may cost them their points too.
+DEPENDS_ON = {"test_memory_bytes": ("test_quiz_10b_fp32", "test_quiz_10b_bf16", "test_quiz_10b_int8")}
+
+
+def score_problems(scores: dict, points: dict, targets) -> list[str]:
+    """What is wrong with the scores of a case (cheat or broken submission) under partial credit: a target
+    that kept all its points (the trick worked), or a cell the case does not touch that lost points (the
+    case cost more than it breaks). A target may keep the points of checks its wrong code passes honestly."""
+    affected = set(targets) | {d for t in targets for d in DEPENDS_ON.get(t, ())}
+    problems = []
+    for gid, full in points.items():
+        got = scores.get(gid)
+        if gid in targets and not (got is not None and got < full):
+            problems.append(f"{gid} is the case's target but kept {got} of {full} points")
+        elif gid not in affected and got != full:
+            problems.append(f"{gid} scored {got} of {full}, although the case does not touch it")
+    return problems
 
 
 def graded_points(nb) -> dict:

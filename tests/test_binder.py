@@ -91,7 +91,7 @@ def check_learner_environment(result) -> None:
     assert [m.id for m in list_modules(tree)] == [m.id for m in list_modules(REPO)]
     for module in list_modules(tree):
         cells = json.loads(module.notebook.read_text())["cells"]
-        assert any("raise NotImplementedError()" in "".join(c["source"]) for c in cells), module.notebook
+        assert any("raise NotImplementedError(" in "".join(c["source"]) for c in cells), module.notebook
     for gone in ("tests", "tools", "scripts", "deploy", "nbgrader_config.py", "requirements-dev.txt"):
         assert not (tree / gone).exists(), f"{gone} is still in the learner's tree"
     leaks = find_leaks(tree, secrets)
@@ -127,7 +127,7 @@ def check_learner_environment(result) -> None:
         assert KEPT_PLUGIN not in disabled and "@jupyter/nbgrader" not in disabled, disabled
         notebook = server.get_json(f"api/contents/{badge_path}")
         assert notebook["type"] == "notebook"
-        assert any("raise NotImplementedError()" in c["source"] for c in notebook["content"]["cells"])
+        assert any("raise NotImplementedError(" in c["source"] for c in notebook["content"]["cells"])
         listing = server.get_json("api/contents/modules")
         assert sorted(e["name"] for e in listing["content"]) == [m.id for m in list_modules(REPO)]
         # Server side: the formgrader is gone, the learner's Validate endpoint is there.

@@ -7,8 +7,8 @@ can already see: visible checks' values and fingerprints, and quiz hashes.
 import json
 
 import pytest
+from helpers import MODULES
 
-from helpers import MODULES, ROOT
 from tinytorch.checks.stores import DATA_DIR, INSTRUCTOR_SUFFIX, read_store
 from tinytorch.course.layout import INSTRUCTOR_ONLY
 
@@ -25,27 +25,30 @@ def _pairs():
 def test_learner_store_holds_only_visible_checks_and_hashes(path):
     notebook = path.name[: -len(INSTRUCTOR_SUFFIX)]
     instructor, learner = read_store(path, notebook), read_store(DATA_DIR / f"{notebook}.json", notebook)
-    assert learner is not None, f"{notebook}: no learner store; run tools/record_checks.py {path.parent.name}/{notebook}.ipynb"
+    assert learner is not None, \
+        f"{notebook}: no learner store; run tools/record_checks.py {path.parent.name}/{notebook}.ipynb"
     for cell, checks in learner.cells.items():
         for name in checks:
             recorded = instructor.check(cell, name)
             assert recorded is not None, f"{notebook}: learner store has {cell}/{name}, the instructor store does not"
             assert not recorded.hidden, f"{notebook}: hidden check {cell}/{name} is in the learner store"
     text = json.dumps(learner.quizzes)
-    for cell, checks in instructor.cells.items():
+    for checks in instructor.cells.values():
         for name, recorded in checks.items():
             if recorded.kind == "quiz":
                 assert name in learner.quizzes, f"{notebook}: quiz answer {name} has no learner entry"
                 assert "expected" not in learner.quizzes[name]
                 value = recorded.expected
                 if isinstance(value, str) and len(value) > 2:
-                    assert f'"{value}"' not in text, f"{notebook}: the answer to {name} is readable in the learner store"
+                    assert f'"{value}"' not in text, \
+                        f"{notebook}: the answer to {name} is readable in the learner store"
 
 
 @pytest.mark.parametrize("path", STORES, ids=lambda p: p.name)
 def test_store_points_match_the_notebook(path):
     "A store recorded before the notebook's points changed would grade with the wrong points."
     from helpers import read_nb
+
     from tinytorch.course.notebooks import nbgrader_meta
     notebook = path.name[: -len(INSTRUCTOR_SUFFIX)]
     store = read_store(path, notebook)

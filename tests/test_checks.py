@@ -8,14 +8,13 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import nbformat
 import numpy as np
 import pytest
+from helpers import ROOT
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from helpers import ROOT
 from tinytorch.checks import CheckFailed, Checks, judge
 from tinytorch.checks import quiz as quizzes
 from tinytorch.checks.grading import JudgeChecks, judge_cell
@@ -94,7 +93,8 @@ def test_quiz_hash_accepts_within_tolerance_and_names_slips():
     right, message = quizzes.verdict("adam_gb", 74.506, entry)
     assert not right and "GiB" in message
     assert "a number" in quizzes.verdict("adam_gb", "80", entry)[1]
-    choice = quizzes.answer_entry("faster", "sgd", [quizzes.Slip("adam", "count the bytes each reads")], 0, 0, salt="01")
+    slips = [quizzes.Slip("adam", "count the bytes each reads")]
+    choice = quizzes.answer_entry("faster", "sgd", slips, 0, 0, salt="01")
     assert quizzes.verdict("faster", " SGD ", choice)[0] and "bytes" in quizzes.verdict("faster", "adam", choice)[1]
 
 
@@ -106,7 +106,8 @@ def test_learn_mode_messages(monkeypatch):
     with pytest.raises(CheckFailed) as failed:
         check.close("double([1, 3])", lambda: np.array([2.0, 5.0]), expected=[2.0, 6.0])
     text = str(failed.value)
-    assert "Demo: doubling · double([1, 3])" in text and "expected 6.0, got 5.0 at [1]" in text and "1 earlier check" in text
+    assert "Demo: doubling · double([1, 3])" in text and "expected 6.0, got 5.0 at [1]" in text
+    assert "1 earlier check" in text
 
     def stub():
         raise NotImplementedError("Exercise 1.1: write double(x), returning 2 * x")
@@ -200,8 +201,8 @@ Checks("test_quiz").quiz("bytes_per_float32", bytes_per_float32, points=1)
 '''
 DEMO_MISTAKES = '''\
 from tinytorch.course.mistakes import Mistake
-MISTAKES = {"adds_instead": Mistake("adding 2 instead of doubling", (("double", "return 2 * x\\n    ### END", "return x + 2\\n    ### END"),),
-                                    ("test_double",), section="1")}
+EDIT = ("double", "return 2 * x\\n    ### END", "return x + 2\\n    ### END")
+MISTAKES = {"adds_instead": Mistake("adding 2 instead of doubling", (EDIT,), ("test_double",), section="1")}
 '''
 DEMO_SLIPS = '''\
 from tinytorch.checks import Slip
@@ -260,13 +261,15 @@ def test_record_then_learn_then_grade(demo_course, tmp_path, monkeypatch):
     check = Checks("test_double", "Exercise 1: double", notebook="demo")
     with pytest.raises(CheckFailed) as failed:
         check.trajectory("double over 3 steps", lambda: np.array([[double(float(t)), t] for t in range(3)]))
-    assert "after step 1" in str(failed.value) and "known mistake: adding 2 instead of doubling (see section 1)." in str(failed.value)
+    assert "after step 1" in str(failed.value)
+    assert "known mistake: adding 2 instead of doubling (see section 1)." in str(failed.value)
     with pytest.raises(CheckFailed, match="bits"):
         Checks("test_quiz", notebook="demo").quiz("bytes_per_float32", 32)
     Checks("test_quiz", notebook="demo").quiz("bytes_per_float32", 4)
 
     # grade mode: a wrong submission, run as the grader does, gets partial credit from the worker's verdicts
     from nbgrader.utils import determine_grade
+
     from tinytorch.course.check_runs import run_notebook
     from tinytorch.course.mistakes import apply_mistake, load_catalogue
     nb = nbformat.read(demo_course / "demo.ipynb", as_version=4)

@@ -30,7 +30,7 @@ def test_lab_lands_on_module_01_of_the_student_tree(student_tree, tmp_path):
         _, page = lab.get("lab")
     assert landing.startswith("/lab/tree/modules/01_tensor/tensor.ipynb"), landing
     source = "".join(cell["source"] for cell in notebook["cells"])
-    assert "raise NotImplementedError()" in source and "BEGIN SOLUTION" not in source
+    assert "raise NotImplementedError(" in source and "BEGIN SOLUTION" not in source
     assert not re.search(r"BEGIN HIDDEN TESTS", source)
     page_config = json.loads(re.search(r'id="jupyter-config-data"[^>]*>\s*(\{.*?\})\s*</script>', page, re.S).group(1))
     disabled = " ".join(page_config.get("disabledExtensions", []))

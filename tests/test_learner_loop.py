@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from helpers import MODULES, ROOT, read_nb
+
 from tinytorch.course.mistakes import apply_mistake, load_catalogue, mistakes_for
 from tinytorch.course.notebooks import BEGIN_HIDDEN, END_HIDDEN, nbgrader_meta
 

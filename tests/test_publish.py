@@ -50,7 +50,7 @@ def test_published_repository_holds_the_student_tree_and_nothing_secret(publishe
     assert (published / STUDENT_MARKER).is_file()
     assert [m.id for m in list_modules(published)] == [m.id for m in list_modules(ROOT)]
     for module in list_modules(published):
-        assert "raise NotImplementedError()" in module.notebook.read_text(), module.notebook
+        assert "raise NotImplementedError(" in module.notebook.read_text(), module.notebook
     leaks = find_leaks(published, course_secrets())
     assert not leaks, "solution or hidden-test code in the published repository:\n" + "\n".join(leaks[:30])
     assert instructor_files(published) == [], "an instructor store was published"

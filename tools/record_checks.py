@@ -17,8 +17,8 @@ It refuses to record when the reference itself fails a check, when a cell's chec
 add up to the cell's nbgrader points, or when a mistake no longer applies.
 """
 import argparse
+import ast
 import hashlib
-import importlib.util
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -32,7 +32,7 @@ from tinytorch.checks import quiz as quizzes  # noqa: E402
 from tinytorch.checks.judge import error_fingerprint, judge  # noqa: E402
 from tinytorch.checks.stores import INSTRUCTOR_SUFFIX, Fingerprint, RecordedCheck, Store, data_dir, write_store  # noqa: E402
 from tinytorch.course.check_runs import checks_of, run_notebook  # noqa: E402
-from tinytorch.course.mistakes import StaleMistake, apply_mistake, load_catalogue, mistakes_for  # noqa: E402
+from tinytorch.course.mistakes import StaleMistake, apply_mistake, load_catalogue, load_module_file, mistakes_for  # noqa: E402
 
 
 class RecordError(Exception):
@@ -45,9 +45,22 @@ def _notebooks(args) -> list[Path]:
     return [Path(p).resolve() for p in args.notebooks]
 
 
+def plain_asserts(source: str) -> int:
+    """How many `assert` statements and `np.testing` calls a test cell holds. A cell graded by its checks
+    may have none: under grading its score is the sum of its checks, so an assert beside them would weigh
+    nothing (and its expected value would sit in the learner's kernel)."""
+    code = "\n".join(line for line in source.split("\n") if not line.lstrip().startswith(("%", "!")))
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return 0
+    return sum(isinstance(node, ast.Assert) for node in ast.walk(tree)) + code.count("np.testing.")
+
+
 def reference_checks(nb, folder: Path) -> tuple[dict, dict]:
     "({cell: {name: Report}}, {cell: points}) of the reference run; RecordError if the reference fails."
     run = run_notebook(nb, folder, "record")
+    sources = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells if c.cell_type == "code"}
     problems, cells, points = [], {}, {}
     for cell in run.cells:
         if cell.error:
@@ -57,6 +70,9 @@ def reference_checks(nb, folder: Path) -> tuple[dict, dict]:
             continue
         if not cell.graded:
             problems.append(f"cell {cell.grade_id} has checks but is not a graded test cell")
+        if plain_asserts(sources.get(cell.grade_id, "")):
+            problems.append(f"cell {cell.grade_id} mixes checks with plain asserts or np.testing: "
+                            "make each of them a check (an assert beside checks carries no points)")
         by_name = {}
         for r in reports:
             if r.error:
@@ -89,13 +105,7 @@ def _salt(notebook: str, name: str) -> str:
 
 
 def _load_slips(module_dir: Path) -> dict:
-    path = module_dir / "slips.py"
-    if not path.is_file():
-        return {}
-    spec = importlib.util.spec_from_file_location(f"_tinytorch_slips_{module_dir.name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return dict(module.SLIPS)
+    return load_module_file(module_dir / "slips.py", "SLIPS")
 
 
 def record(path: Path, with_mistakes=True, jobs=2, out=print) -> tuple[Store, Store]:
@@ -119,14 +129,16 @@ def record(path: Path, with_mistakes=True, jobs=2, out=print) -> tuple[Store, St
                             lost.setdefault(name, set()).add(cell)
                             continue
                         options = ref.options or {}
-                        if got.error is None and (ref.kind == "quiz" or judge(ref.kind, got.value, ref.value, options).passed):
+                        unchanged = ref.kind == "quiz" or judge(ref.kind, got.value, ref.value, options).passed
+                        if got.error is None and unchanged:
                             continue
                         lost.setdefault(name, set()).add(cell)
                         value = error_fingerprint(got.error) if got.error is not None else got.value
                         fingerprints.setdefault((cell, check), []).append(
                             Fingerprint(name, mistake.description, mistake.section, value))
                 missed = set(mistake.catches) - lost.get(name, set())
-                out(f"  {name}: changes {sorted(lost.get(name, ()))}" + (f"; NOT caught by {sorted(missed)}" if missed else ""))
+                caught = f"; NOT caught by {sorted(missed)}" if missed else ""
+                out(f"  {name}: changes {sorted(lost.get(name, ()))}{caught}")
 
     slips = _load_slips(folder)
     instructor, learner = Store(notebook, points=points), Store(notebook)

@@ -95,7 +95,8 @@ class JudgeChecks(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         notebook = resources.get("nbgrader", {}).get("notebook") or resources.get("unique_key", "")
-        store = read_store(Path(self.store_dir) / f"{notebook}{INSTRUCTOR_SUFFIX}", notebook) if self.store_dir else None
+        path = Path(self.store_dir) / f"{notebook}{INSTRUCTOR_SUFFIX}"
+        store = read_store(path, notebook) if self.store_dir else None
         results = []
         if store is not None:
             for cell in nb.cells:

@@ -129,17 +129,22 @@ def _shape_problem(got, want, what="the result") -> Verdict | None:
     return None
 
 
+def _locate(got, want, options, what):
+    "(a verdict if the shapes already differ, else None; the flat index of the first element out of tolerance or None)."
+    problem = _shape_problem(got, want, what)
+    if problem:
+        return problem, None
+    return None, _first_mismatch(got.ravel(), want.ravel(), *_tolerances(options))
+
+
 def _close(value, expected, options, reveal) -> Verdict:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return Verdict(False, f"expected a number{'' if np.ndim(expected) == 0 else ' array'}, got {short(value)}")
     got, want = as_float_array(value), as_float_array(expected)
-    problem = _shape_problem(got, want)
-    if problem:
-        return problem
+    problem, at = _locate(got, want, options, "the result")
+    if problem or at is None:
+        return problem or PASS
     rtol, atol = _tolerances(options)
-    at = _first_mismatch(got.ravel(), want.ravel(), rtol, atol)
-    if at is None:
-        return PASS
     where = f" at {_index(at, want.shape)}" if want.ndim else ""
     g = got.ravel()[at]
     if reveal:
@@ -152,20 +157,17 @@ def _trajectory(value, expected, options, reveal) -> Verdict:
     got, want = as_float_array(value), as_float_array(expected)
     if want is None or want.ndim != 2:
         raise ValueError("a trajectory's expected value must be a 2-D array (steps, values)")
-    problem = _shape_problem(got, want, "the trajectory")
-    if problem:
-        return problem
-    rtol, atol = _tolerances(options)
-    at = _first_mismatch(got.ravel(), want.ravel(), rtol, atol)
-    if at is None:
-        return PASS
+    problem, at = _locate(got, want, options, "the trajectory")
+    if problem or at is None:
+        return problem or PASS
     step, column = divmod(at, want.shape[1])
     labels = options.get("columns")
     element = labels[column] if isinstance(labels, list) and column < len(labels) else f"element {column}"
     first = options.get("first_step", 1)
     head = f"first difference after step {step + first}, {element}: "
     if reveal:
-        return Verdict(False, head + f"expected {short(float(want[step, column]))}, got {short(float(got[step, column]))}"
+        expected_here, got_here = short(float(want[step, column])), short(float(got[step, column]))
+        return Verdict(False, head + f"expected {expected_here}, got {got_here}"
                                      f"{'' if step == 0 else ' (all earlier steps agree)'}")
     return Verdict(False, head + f"got {short(float(got[step, column]))}"
                                  f"{'' if step == 0 else ' (all earlier steps agree)'}")

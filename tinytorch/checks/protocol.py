@@ -31,8 +31,8 @@ class Report:
 
 def emit(report: Report) -> None:
     try:
-        from IPython.display import display
         from IPython import get_ipython
+        from IPython.display import display
     except ImportError:  # pragma: no cover - checks always run in IPython when grading
         get_ipython = None
     if get_ipython is not None and get_ipython() is not None:

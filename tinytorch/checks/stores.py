@@ -9,7 +9,7 @@
 import json
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -53,7 +53,8 @@ class Store:
 
     @classmethod
     def from_json(cls, notebook: str, data: dict) -> "Store":
-        cells = {cell: {name: RecordedCheck(kind=c["kind"], points=c["points"], hidden=c["hidden"], options=c["options"],
+        cells = {cell: {name: RecordedCheck(kind=c["kind"], points=c["points"], hidden=c["hidden"],
+                                            options=c["options"],
                                             expected=c.get("expected"),
                                             fingerprints=tuple(Fingerprint(**f) for f in c.get("fingerprints", [])))
                         for name, c in checks.items()}
@@ -83,7 +84,7 @@ def write_store(path: Path, store: Store) -> None:
     path.write_text(json.dumps(store.to_json(), indent=1, sort_keys=True, allow_nan=True) + "\n")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _learner_store(folder: Path, notebook: str) -> Store | None:
     return read_store(folder / f"{notebook}.json", notebook)
 

@@ -374,6 +374,7 @@ def topological_order(root: Tensor) -> list:
         # Coming back to a node whose inputs are all in `order`: append it. Otherwise, skip a
         # node already visited; else mark it visited, push (node, True) to come back to it,
         # and push (input, False) for each input that is a Tensor with requires_grad.
+        # EXERCISE: topological_order: visit the graph depth-first without recursion; append each node after all its inputs
         ### BEGIN SOLUTION
         if inputs_done:
             order.append(node)
@@ -412,6 +413,7 @@ def backward(root: Tensor, gradient=None) -> None:
             continue
         if node.grad_fn is None:  # a leaf: keep its gradient, adding to what is there
             # node.grad is None the first time: store a Tensor; later, add into its .data
+            # EXERCISE: backward, at a leaf: add grad into node.grad (a new Tensor the first time), never replace it
             ### BEGIN SOLUTION
             if node.grad is None:
                 node.grad = Tensor(grad)
@@ -427,6 +429,7 @@ def backward(root: Tensor, gradient=None) -> None:
                 continue
             # sum parent_grad back to parent's shape (and parent's dtype), then add it to
             # grads[parent], or start grads[parent] with it
+            # EXERCISE: backward, for each input: unbroadcast parent_grad to parent's shape and dtype, then add it into grads[parent]
             ### BEGIN SOLUTION
             parent_grad = unbroadcast(parent_grad, parent.shape).astype(parent.dtype, copy=False)
             grads[parent] = grads[parent] + parent_grad if parent in grads else parent_grad

@@ -55,7 +55,8 @@ def run_notebook(nb, folder: Path, mode: str, *, stop_on_error: bool = False, ti
         if cell.cell_type != "code":
             continue
         meta = nbgrader_meta(cell)
-        run = CellRun(grade_id=meta.get("grade_id", f"cell {i}"), graded=bool(meta.get("grade")) and not meta.get("solution"),
+        graded = bool(meta.get("grade")) and not meta.get("solution")
+        run = CellRun(grade_id=meta.get("grade_id", f"cell {i}"), graded=graded,
                       points=float(meta.get("points", 0) or 0))
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error" and run.error is None:

@@ -29,15 +29,20 @@ class StaleMistake(ValueError):
     "A mistake's edit no longer fits the reference (its search text is missing or ambiguous)."
 
 
-def load_catalogue(path: Path) -> dict[str, Mistake]:
-    "MISTAKES of a `mistakes.py` file (empty if there is none)."
+def load_module_file(path: Path, variable: str) -> dict:
+    "The dict `variable` of the Python file at `path` (a module's mistakes.py or slips.py); empty if there is no file."
     path = Path(path)
     if not path.is_file():
         return {}
-    spec = importlib.util.spec_from_file_location(f"_tinytorch_mistakes_{path.parent.name}_{path.stem}", path)
+    spec = importlib.util.spec_from_file_location(f"_tinytorch_{path.parent.name}_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return dict(module.MISTAKES)
+    return dict(getattr(module, variable))
+
+
+def load_catalogue(path: Path) -> dict[str, Mistake]:
+    "MISTAKES of a `mistakes.py` file (empty if there is none)."
+    return load_module_file(path, "MISTAKES")
 
 
 def module_catalogues(root) -> dict[str, dict[str, Mistake]]:
