@@ -72,11 +72,18 @@ def test_the_released_optimizers_name_every_exercise(tmp_path):
     "Module 03's release: every stub carries its EXERCISE text, and no solution line survives."
     module = find_module(ROOT, "03")
     released = nbformat.read(release_notebooks(module.dir, module.id, tmp_path) / module.notebook.name, as_version=4)
-    exercises = [c for c in released.cells if c.cell_type == "code" and "# EXERCISE:" in c.source]
-    lines = [line.strip() for c in exercises for line in c.source.split("\n")]
-    stubs = [after for before, after in zip(lines, lines[1:]) if before == "# YOUR CODE HERE"]
+    named = [c for c in released.cells if c.cell_type == "code" and "# EXERCISE:" in c.source]
+    quizzes = [c for c in named if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("quiz")]
+    exercises = [c for c in named if c not in quizzes]
+
+    def stubs_of(cells):
+        lines = [line.strip() for c in cells for line in c.source.split("\n")]
+        return [after for before, after in zip(lines, lines[1:]) if before == "# YOUR CODE HERE"]
+    stubs = stubs_of(exercises)
     assert len(exercises) == 9 and len(stubs) == 11, (len(exercises), stubs)     # exercises 1-9; exercise 1 has three regions
-    assert all(s.startswith("raise NotImplementedError(") and s != "raise NotImplementedError()" for s in stubs), stubs
+    assert len(stubs_of(quizzes)) == len(quizzes) >= 10, "every quiz cell's stub says what to do"
+    assert all(s.startswith("raise NotImplementedError(") and s != "raise NotImplementedError()"
+               for s in stubs + stubs_of(quizzes)), stubs
     assert any("sgd_update_ must subtract lr * direction" in s for s in stubs)
     assert not any("BEGIN SOLUTION" in c.source for c in released.cells)
     assert not (tmp_path / "release" / module.id / "mistakes.py").exists(), "the mistake catalogue must not be released"
