@@ -10,19 +10,16 @@ release is a row too: its first failure must say which exercise to write.
 Targets (issue 11): every mistake marked `visible` fails a visible check (a graded test cell, not a
 crash elsewhere), and at least 90 % of them are named. The table goes to test-artifacts/.
 """
-import contextlib
-import io
-import os
 import re
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from helpers import MODULES, ROOT, read_nb
+from learner_loop import first_failure
 
 from tinytorch.course.mistakes import apply_mistake, load_catalogue, mistakes_for
-from tinytorch.course.notebooks import BEGIN_HIDDEN, END_HIDDEN, nbgrader_meta
+from tinytorch.course.notebooks import BEGIN_HIDDEN, END_HIDDEN
 
 ARTIFACTS = ROOT / "test-artifacts"
 HIDDEN_REGION = re.compile(rf"^[ \t]*{re.escape(BEGIN_HIDDEN)}.*?^[ \t]*{re.escape(END_HIDDEN)}[^\n]*\n?", re.S | re.M)
@@ -44,34 +41,6 @@ def without_hidden_tests(nb):
         if cell.cell_type == "code":
             cell.source = HIDDEN_REGION.sub("", cell.source)
     return nb
-
-
-def _first_failure(nb, folder: Path):
-    """(grade_id, is a graded test cell, message) of the first cell that raises, running the code cells
-    in order in one fresh namespace (in-process: a kernel per mistake would cost seconds each).
-    Magics and the export cell are skipped; what a cell prints is dropped."""
-    namespace = {"__name__": "__main__"}
-    old = Path.cwd()
-    os.environ["TINYTORCH_CHECKS"] = "learn"
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    try:
-        os.chdir(folder)
-        for i, cell in enumerate(nb.cells):
-            if cell.cell_type != "code" or "export_from_notebook" in cell.source:
-                continue
-            meta = nbgrader_meta(cell)
-            source = "\n".join(line for line in cell.source.split("\n") if not line.lstrip().startswith(("%", "!")))
-            try:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    exec(compile(source, f"<cell {meta.get('grade_id', i)}>", "exec"), namespace)
-            except Exception as e:  # noqa: BLE001 - a learner's cell may raise anything
-                message = "".join(traceback.format_exception_only(type(e), e)).strip()
-                return meta.get("grade_id", f"cell {i}"), bool(meta.get("grade")) and not meta.get("solution"), message
-    finally:
-        os.chdir(old)
-        import matplotlib.pyplot as plt
-        plt.close("all")
-    return None, False, ""
 
 
 def _catalogued_notebooks():
@@ -110,7 +79,7 @@ def test_visible_checks_name_the_catalogued_mistakes(notebook):
     rows = []
     for name, mistake in mistakes_for(notebook, catalogue).items():
         patched = without_hidden_tests(apply_mistake(source, mistake, name))
-        cell, graded, error = _first_failure(patched, folder)
+        cell, graded, error = first_failure(patched, folder)
         rows.append(Row(name, mistake.visible, cell, graded, bool(error) and mistake.description in error,
                         (error or "no visible check failed").split("\n")[0]))
     ARTIFACTS.mkdir(exist_ok=True)
@@ -130,7 +99,7 @@ def test_visible_checks_name_the_catalogued_mistakes(notebook):
 def test_untouched_release_says_which_exercise_to_write(module, student_tree):
     "A learner who runs a notebook before writing anything is told what to write, not a bare NotImplementedError."
     released = student_tree / "modules" / module.id / module.notebook.name
-    cell, _, error = _first_failure(read_nb(released), released.parent)
+    cell, _, error = first_failure(read_nb(released), released.parent)
     assert error, f"{released.name}: the untouched release ran without an error"
     assert "NotImplementedError" in error, f"{released.name}: first failure is not the stub: {error}"
     message = error.split("NotImplementedError", 1)[1].strip(": \n")

@@ -4,14 +4,13 @@ Used by `tools/record_checks.py` (the reference and every catalogued mistake, `r
 by the learner-loop test (a patched release, `learn` mode: which visible check failed first, and
 what it said).
 """
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 from ..checks.protocol import REPORT_MIME, Report, parse
+from .execute import run_in_kernel
 from .notebooks import nbgrader_meta
 
 
@@ -41,12 +40,10 @@ def run_notebook(nb, folder: Path, mode: str, *, stop_on_error: bool = False, ti
                  extra_env: dict | None = None) -> NotebookRun:
     "Execute a copy of `nb` in `folder` with TINYTORCH_CHECKS=`mode`; return what each code cell did."
     nb = nbformat.from_dict(nb)
-    env = {**os.environ, "TINYTORCH_NO_EXPORT": "1", "TINYTORCH_CHECKS": mode, "MPLBACKEND": "Agg",
+    env = {"TINYTORCH_CHECKS": mode, "MPLBACKEND": "Agg",
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **(extra_env or {})}
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=not stop_on_error,
-                            resources={"metadata": {"path": str(folder)}})
     try:
-        client.execute(env=env)
+        run_in_kernel(nb, folder, env, timeout, allow_errors=not stop_on_error)
     except Exception:  # noqa: BLE001 - CellExecutionError when stopping at the first error: the outputs tell
         if not stop_on_error:
             raise

@@ -40,7 +40,7 @@ from .handin import MANIFEST
 from .collect_names import Matcher, Owner
 from .layout import CourseError, Module
 from .learner_ids import check_learner_id, same_key
-from .nbgrader_runner import prepare_course_dir, run_nbgrader
+from .nbgrader_runner import exchange_folder, prepare_course_dir, run_nbgrader
 from .notebook_check import MAX_NOTEBOOK_BYTES, load_json, read_notebook
 from .safe_zip import MAX_NESTING, UnreadableZip, member_problem, open_zip, read_member
 
@@ -435,9 +435,7 @@ def safe_exchange(course: Path, module: Module, root: Path, report: CollectRepor
 
 def collect_exchange(course_dir, module: Module, exchange_root) -> CollectReport:
     "Collect the submissions of `module` from an nbgrader exchange (nbgrader collect, newest per learner)."
-    root = Path(exchange_root)
-    if not root.is_dir():
-        raise CourseError(f"no nbgrader exchange at {root}")
+    root = exchange_folder(exchange_root)
     course = prepare_course_dir(course_dir)
     report = CollectReport()
     source = safe_exchange(course, module, root.resolve(), report)

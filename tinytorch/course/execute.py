@@ -28,6 +28,17 @@ def _kind(meta: dict) -> str:
     return "solution" if meta.get("solution") else "code"
 
 
+def run_in_kernel(nb, folder, extra_env=None, timeout=120, allow_errors=True):
+    """Execute `nb` in place (outputs filled in) in a fresh python3 kernel working in `folder`, with
+    `extra_env` added to the environment. With allow_errors=False, stops at the first error (nbclient's
+    CellExecutionError)."""
+    env = {**os.environ, "TINYTORCH_NO_EXPORT": "1", **(extra_env or {})}
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
+                            resources={"metadata": {"path": str(folder)}})
+    client.execute(env=env)
+    return nb
+
+
 def execute_notebook(path, extra_env=None, timeout=120):
     """Run the notebook at `path` (in its own folder, errors allowed) and return (notebook, results).
 
@@ -36,10 +47,7 @@ def execute_notebook(path, extra_env=None, timeout=120):
     """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    env = {**os.environ, "TINYTORCH_NO_EXPORT": "1", **(extra_env or {})}
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute(env=env)
+    run_in_kernel(nb, path.parent, extra_env, timeout)
     results = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":

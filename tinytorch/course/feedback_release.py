@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .layout import CourseError, Module
-from .nbgrader_runner import run_nbgrader
+from .nbgrader_runner import exchange_folder, run_nbgrader
 
 SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")  # what nbgrader's exchange matches feedback by
 
@@ -54,9 +54,7 @@ def complete_feedback_folders(course_dir, module: Module) -> FeedbackRelease:
 
 def release_feedback(course_dir, module: Module, exchange_root) -> FeedbackRelease:
     "Complete the feedback folders, then `nbgrader release_feedback` for the learners that can receive it."
-    root = Path(exchange_root)
-    if not root.is_dir():
-        raise CourseError(f"no nbgrader exchange at {root}")
+    root = exchange_folder(exchange_root)
     report = complete_feedback_folders(course_dir, module)
     if report.released:
         # One nbgrader run; those without a secret are excluded (nbgrader would stop at the first of them).

@@ -27,6 +27,14 @@ def prepare_course_dir(course_dir) -> Path:
     return course_dir
 
 
+def exchange_folder(exchange_root) -> Path:
+    "The nbgrader exchange folder at `exchange_root` (collect and release-feedback use it); CourseError if none."
+    root = Path(exchange_root)
+    if not root.is_dir():
+        raise CourseError(f"no nbgrader exchange at {root}")
+    return root
+
+
 def run_nbgrader(course_dir, *args, timeout=None) -> subprocess.CompletedProcess:
     "Run `nbgrader ARGS` in `course_dir`; raise CourseError with nbgrader's log when it fails."
     env = dict(os.environ)
