@@ -20,7 +20,7 @@ from tinytorch.course.grading.policy import REFERENCE_INSIDE, SANDBOX_UID, Guard
 from tinytorch.course.grading.prepare import build_reference_copy, dependencies
 from tinytorch.course.grading.preprocessors import GUARD_ENV, GuardEvents, ZeroViolations
 from tinytorch.course.grading.result import GradeResult, Status
-from tinytorch.course.grading.sandbox import make_private_folder, sandbox_problem
+from tinytorch.course.grading.sandbox import make_event_log, make_private_folder, sandbox_problem
 from tinytorch.course.layout import CourseError, find_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,9 +35,10 @@ def sandboxed(tmp_path):
     build_reference_copy(ROOT / "tinytorch", reference, ["core.tensor"], ["core.optimizers"], "03_optimizers")
     private = make_private_folder()
 
-    def run(source: str):
+    def run(source: str, **limits):
         policy = GuardPolicy(private=str(private), references={"nb": str(reference)},
-                             kernel_script=str(ROOT / "tinytorch" / "course" / "grading" / "kernel.py"))
+                             kernel_script=str(ROOT / "tinytorch" / "course" / "grading" / "kernel.py"), **limits)
+        make_event_log(policy)
         argv = policy.bwrap_argv("nb", [sys.executable, "-c", textwrap.dedent(source)])
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
         return proc.returncode, proc.stdout, proc.stderr, private
@@ -111,6 +112,12 @@ def test_the_kernel_cannot_write_signal_or_connect_outside(sandboxed):
             s.settimeout(3)
             results["connect"] = s.connect_ex(("127.0.0.1", {port}))
             open("mine.txt", "w").write("ok")
+            results["mine"] = open("mine.txt").read()
+            try:
+                open(os.path.join(os.path.dirname(os.getcwd()), "planted"), "w").write("x")  # its private folder
+                results["private"] = "written"
+            except OSError as e:
+                results["private"] = type(e).__name__
             print(json.dumps(results))
         """)
     finally:
@@ -121,8 +128,39 @@ def test_the_kernel_cannot_write_signal_or_connect_outside(sandboxed):
                if k.startswith("/")), results
     assert results["kill"] in ("ProcessLookupError", "PermissionError"), results  # the test itself was not hit
     assert results["connect"] != 0, results  # the grader's loopback is not the kernel's
-    assert (private / "work" / "mine.txt").read_text() == "ok"
+    assert results["mine"] == "ok"                       # its working folder is writable...
+    assert not (private / "work" / "mine.txt").exists()  # ...and private to it: gone with the sandbox
+    assert results["private"] in ("OSError", "PermissionError"), results  # the rest of its folder is read-only
+    assert not (private / "planted").exists()
     assert not any(Path(p).exists() for p in results if p.startswith("/"))
+
+
+@linux_only
+def test_the_kernel_cannot_fill_the_graders_memory_or_disk(sandboxed):
+    "Each scratch tmpfs is capped (tmpfs is RAM that the address-space limit does not count)."
+    cap = 8 * 2**20
+    code, out, err, private = sandboxed(f"""
+        import errno, json, os
+        written = {{}}
+        for folder in ["/tmp", "/dev/shm", os.getcwd()]:
+            total, chunk = 0, b"x" * 2**20
+            try:
+                with open(os.path.join(folder, "fill"), "wb") as f:
+                    for _ in range(64):
+                        f.write(chunk)
+                        f.flush()
+                        total += len(chunk)
+            except OSError as e:
+                written[folder] = [total, errno.errorcode.get(e.errno, str(e.errno))]
+            else:
+                written[folder] = [total, "no error"]
+        print(json.dumps(written))
+    """, scratch_limit_bytes=cap)
+    assert code == 0, err
+    written = json.loads(out)
+    assert len(written) == 3, written
+    for folder, (total, error) in written.items():
+        assert error == "ENOSPC" and total <= cap, f"{folder}: {total} bytes written, then {error}"
 
 
 def test_grading_refuses_without_a_sandbox_unless_told(monkeypatch, tmp_path):

@@ -7,7 +7,10 @@ sandbox and the second, in-process layer are configured from the same facts:
 
 * read-only: the system (/usr), the Python interpreter and its environment, the kernel script, and
   the reference package for the notebook being graded (only the modules it depends on);
-* read-write: one private folder for this submission (plus a private, empty /tmp);
+* read-write: one working folder, a /tmp and a /dev/shm of its own, each an empty tmpfs of at most
+  `scratch_limit_bytes` (tmpfs pages are memory the address-space limit does not count, so an uncapped
+  one would let a notebook fill the grader's RAM) and gone when the kernel ends; on the host, only the
+  kernel's ZMQ sockets and its event log, each file at most `file_size_limit_bytes`;
 * nothing else: no other learner, no gradebook, no source notebook, no course tooling, no
   installed copy of tinytorch (masked inside the environment), no network, its own PIDs.
 """
@@ -57,6 +60,7 @@ class GuardPolicy:
     memory_limit_bytes: int = 4096 * 2**20
     cpu_limit_seconds: int = 2400
     file_size_limit_bytes: int = 256 * 2**20
+    scratch_limit_bytes: int = 256 * 2**20  # each of the sandbox's tmpfs: /tmp, /dev/shm, the working folder
     cell_timeout: int = 60
     interrupt_grace: int = 10
     output_limit_chars: int = 100_000
@@ -86,7 +90,13 @@ class GuardPolicy:
 
     @property
     def matplotlib_dir(self) -> str:
+        "The font cache made once for every kernel (read-only inside the sandbox)."
         return os.path.join(self.private, "matplotlib")
+
+    @property
+    def matplotlib_config(self) -> str:
+        "MPLCONFIGDIR: matplotlib wants it writable, so inside the sandbox it is in the private /tmp."
+        return "/tmp/matplotlib" if self.sandbox else self.matplotlib_dir
 
     @property
     def kernel_config_file(self) -> str:
@@ -94,8 +104,8 @@ class GuardPolicy:
 
     @property
     def ipc_prefix(self) -> str:
-        "ZMQ ipc sockets live here: a path both the worker and the sandboxed kernel see."
-        return os.path.join(self.private, "ipc")
+        "ZMQ ipc sockets live here (`<prefix>-<port>`): a folder both the worker and the sandboxed kernel see."
+        return os.path.join(self.private, "ipc", "kernel")
 
     def save(self, path) -> None:
         Path(path).write_text(json.dumps(asdict(self), indent=1))
@@ -133,7 +143,7 @@ class GuardPolicy:
                 "LANG": "C.UTF-8", "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
                 "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                 "TINYTORCH_CHECKS": "grade", "TINYTORCH_NO_EXPORT": "1", "NBGRADER_EXECUTION": "autograde",
-                "MPLCONFIGDIR": self.matplotlib_dir, CONFIG_ENV: self.kernel_config_file}
+                "MPLCONFIGDIR": self.matplotlib_config, CONFIG_ENV: self.kernel_config_file}
 
     def bwrap_argv(self, notebook: str, kernel_argv: list[str]) -> list[str]:
         "The bubblewrap command that runs `kernel_argv` inside this policy's sandbox."
@@ -164,12 +174,20 @@ class GuardPolicy:
                 argv += ["--ro-bind", prefix, prefix]
         for path in self.masked:  # an installed tinytorch (editable finder, .pth, copy): invisible
             argv += ["--tmpfs", path] if os.path.isdir(path) else ["--ro-bind", "/dev/null", path]
-        argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+        scratch = ["--size", str(self.scratch_limit_bytes), "--perms", "1777", "--tmpfs"]
+        argv += ["--proc", "/proc", "--dev", "/dev", *scratch, "/dev/shm", *scratch, "/tmp"]
+        # matplotlib's font cache, copied once into the private folder: read in place, written nowhere
+        argv += ["--perms", "0777", "--dir", self.matplotlib_config]
+        for font_cache in sorted(Path(self.matplotlib_dir).glob("fontlist*.json")):
+            argv += ["--ro-bind", str(font_cache), os.path.join(self.matplotlib_config, font_cache.name)]
         reference = self.references.get(notebook)
         if reference:
             argv += ["--ro-bind", reference, REFERENCE_INSIDE]
-        argv += ["--ro-bind", self.kernel_script, KERNEL_INSIDE,
-                 "--bind", self.private, self.private, "--chdir", self.work, "--clearenv"]
+        # The private folder is read-only inside (connection file, kernel configuration) but for
+        # the sockets' folder and the event log; the working folder is one more capped tmpfs.
+        argv += ["--ro-bind", self.kernel_script, KERNEL_INSIDE, "--ro-bind", self.private, self.private,
+                 "--bind", os.path.dirname(self.ipc_prefix), os.path.dirname(self.ipc_prefix),
+                 "--bind", self.events, self.events, *scratch, self.work, "--chdir", self.work, "--clearenv"]
         for key, value in self.kernel_env().items():
             argv += ["--setenv", key, value]
         if as_root:  # the kernel itself runs as nobody, with no capabilities, and can't regain any

@@ -24,6 +24,7 @@ def make_private_folder(prefix: str = "tt-", matplotlib_cache: str = "") -> Path
     system's temporary folder: short paths (a ZMQ ipc socket path has at most 107 bytes)."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     (folder / "work").mkdir()
+    (folder / "ipc").mkdir()
     mpl = folder / "matplotlib"
     if matplotlib_cache and Path(matplotlib_cache).is_dir():
         shutil.copytree(matplotlib_cache, mpl)
@@ -50,6 +51,13 @@ def _give(path: Path) -> None:
         os.chown(path, SANDBOX_UID, SANDBOX_UID)
 
 
+def make_event_log(policy: GuardPolicy) -> None:
+    "The event log exists before the sandbox starts: bubblewrap binds that one file writable."
+    events = Path(policy.events)
+    events.touch()
+    _give(events)
+
+
 @functools.lru_cache(maxsize=1)
 def sandbox_problem() -> str | None:
     "None when bubblewrap can run a Python kernel here, else what went wrong (for the error message)."
@@ -60,12 +68,13 @@ def sandbox_problem() -> str | None:
     private = make_private_folder("tt-probe-")
     try:
         policy = GuardPolicy(private=str(private), references={}, kernel_script=__file__)
-        probe = [sys.executable, "-c", "import numpy, ipykernel, os; open('probe', 'w').write(str(os.getuid()))"]
+        make_event_log(policy)
+        probe = [sys.executable, "-c", "import numpy, ipykernel, os; open('probe', 'w').write('x'); print('ok')"]
         try:
             proc = subprocess.run(policy.bwrap_argv("", probe), capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as e:
             return f"bubblewrap could not start: {e}"
-        if proc.returncode != 0 or not (private / "work" / "probe").is_file():
+        if proc.returncode != 0 or proc.stdout.strip() != "ok":
             return f"bubblewrap could not run a Python kernel (exit {proc.returncode}): {proc.stderr.strip()[-500:]}"
         return None
     finally:
@@ -84,6 +93,7 @@ def main(argv) -> None:
     config.write_text(json.dumps(policy.kernel_config(notebook)))
     _give(config)
     if policy.sandbox:
+        make_event_log(policy)
         command = policy.bwrap_argv(notebook, [sys.executable, KERNEL_INSIDE, "-f", str(connection)])
         os.execvp(command[0], command)
     # --unsafe-no-sandbox: the same kernel and in-process guard, with the grader's own rights.
