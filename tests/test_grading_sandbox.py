@@ -139,9 +139,9 @@ def test_the_kernel_cannot_write_signal_or_connect_outside(sandboxed):
 def test_the_kernel_cannot_fill_the_graders_memory_or_disk(sandboxed):
     "Each scratch tmpfs is capped (tmpfs is RAM that the address-space limit does not count)."
     cap = 8 * 2**20
-    code, out, err, private = sandboxed(f"""
+    code, out, err, private = sandboxed("""
         import errno, json, os
-        written = {{}}
+        written = {}
         for folder in ["/tmp", "/dev/shm", os.getcwd()]:
             total, chunk = 0, b"x" * 2**20
             try:
