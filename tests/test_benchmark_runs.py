@@ -1,5 +1,7 @@
-"""The optimizer-step benchmark is not a test of speed (speed targets live in its output), but it
-must keep running: a quick run on small sizes prints every row, the bandwidth and the summary."""
+"""The benchmarks are not tests of speed (speed targets live in their output), but they must keep
+running: a quick run of the optimizer-step benchmark on small sizes prints every row, the
+bandwidth and the summary; a short run of the autograd-step benchmark prints both frameworks,
+the ratio against its target and the per-round ratios."""
 import re
 import subprocess
 import sys
@@ -29,3 +31,17 @@ def test_benchmark_quick_run_prints_the_whole_table():
             assert re.search(r"\| +[\d.]+ +[\d.]+ \| +\d+ (?:ok|MISS)", row), row
     assert re.search(r"targets .*: \d+/64 met", out), out
     assert re.search(r"noise: spread median \d+%, worst \d+%; load average", out), out
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+def test_autograd_step_benchmark_prints_both_frameworks_and_the_target():
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_autograd_step.py"),
+                           "--steps", "40", "--warmup", "5", "--rounds", "2"],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert re.search(r"^  tinytorch +[\d.]+ us/step$", out, re.M), out
+    assert re.search(r"^  torch CPU +[\d.]+ us/step", out, re.M), out
+    assert re.search(r"ratio tinytorch / torch: [\d.]+x   target <= 1\.00x: (?:ok|MISS \+\d+%)", out), out
+    assert re.search(r"per-round ratios: [\d.]+ [\d.]+ \(median [\d.]+x\)", out), out

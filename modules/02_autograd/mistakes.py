@@ -42,7 +42,7 @@ MISTAKES = {
         ("test_unary_backward", "test_op_gradients"), section="4"),
     "matmul_backward_without_transpose": Mistake(
         "MatMul's backward multiplies by the other operand without transposing it",
-        (("matmul_backward", "        grad_a = np.matmul(grad, np.swapaxes(b, -1, -2))\n        grad_b = np.matmul(np.swapaxes(a, -1, -2), grad)",
+        (("matmul_backward", "        grad_a = np.matmul(grad, b.swapaxes(-1, -2))\n        grad_b = np.matmul(a.swapaxes(-1, -2), grad)",
           "        grad_a = np.matmul(grad, b.reshape(b.shape[:-2] + (b.shape[-1], b.shape[-2])))\n"
           "        grad_b = np.matmul(a.reshape(a.shape[:-2] + (a.shape[-1], a.shape[-2])), grad)"),),
         ("test_matmul_backward", "test_op_gradients"), section="4"),

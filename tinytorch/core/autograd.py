@@ -7,6 +7,7 @@ __all__ = ['is_grad_enabled', 'no_grad', 'Function', 'Add', 'Sub', 'Neg', 'unbro
            'Softplus']
 
 # %% ../../modules/02_autograd/autograd.ipynb #cell-002
+import math
 from contextlib import contextmanager
 
 import numpy as np
@@ -54,7 +55,8 @@ class Function:
     def apply(cls, *inputs, **options) -> Tensor:
         "Run the operation on `inputs` (tensors or constants) and record it in the graph if needed."
         fn = cls()
-        out = Tensor(np.asarray(fn.forward(*[_operand(x) for x in inputs], **options)))
+        arrays = [_operand(x) for x in inputs]
+        out = _result_tensor(fn.forward(*arrays, **options), arrays)
         if is_grad_enabled() and any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
             fn.inputs = inputs
             out.requires_grad, out.grad_fn = True, fn
@@ -62,6 +64,24 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}Backward>"
+
+
+def _result_tensor(result, operands) -> Tensor:
+    """The Tensor of a forward's result: `Tensor(result)`, without the copy `Tensor()` makes.
+
+    A forward computes a new array, so copying it again would only cost time, once per
+    operation. A result that shares memory with an operand (a view, such as a transpose, or an
+    operand returned as it is) is still copied, so that a result never aliases its inputs.
+    """
+    array = np.asarray(result)
+    if array.base is not None or any(array is operand for operand in operands):
+        # order="K" keeps the view's layout, as Tensor() did: W.T stays column-major, which
+        # costs its forward product a little and saves its backward one (grad @ W) more
+        # (bench_autograd_step: about 1% of a step, against a row-major copy)
+        array = array.copy(order="K")
+    out = Tensor.__new__(Tensor)  # the fields Tensor.__init__ sets, with the array as it is
+    out.data, out.requires_grad, out.grad, out.grad_fn = array, False, None, None
+    return out
 
 # %% ../../modules/02_autograd/autograd.ipynb #cell-011
 class Add(Function):
@@ -207,11 +227,11 @@ class MatMul(Function):
         b = self.b[:, np.newaxis] if self.b.ndim == 1 else self.b   # a column
         if self.b.ndim == 1: grad = np.expand_dims(grad, -1)
         if self.a.ndim == 1: grad = np.expand_dims(grad, -2)
-        # Hints: grad_a = G @ Bᵀ (shaped like a), grad_b = Aᵀ @ G (shaped like b); np.swapaxes(x, -1, -2) transposes.
+        # Hints: grad_a = G @ Bᵀ (shaped like a), grad_b = Aᵀ @ G (shaped like b); x.swapaxes(-1, -2) transposes.
         # EXERCISE: set grad_a and grad_b from grad, a and b
         ### BEGIN SOLUTION
-        grad_a = np.matmul(grad, np.swapaxes(b, -1, -2))
-        grad_b = np.matmul(np.swapaxes(a, -1, -2), grad)
+        grad_a = np.matmul(grad, b.swapaxes(-1, -2))
+        grad_b = np.matmul(a.swapaxes(-1, -2), grad)
         ### END SOLUTION
         return unbroadcast(grad_a, a.shape).reshape(self.a.shape), unbroadcast(grad_b, b.shape).reshape(self.b.shape)
 
@@ -226,8 +246,9 @@ def _reduced_axes(ndim: int, axis) -> tuple:
 
 class Sum(Function):
     def forward(self, x, axis=None, keepdims=False):
-        self.shape, self.axes, self.keepdims = np.shape(x), _reduced_axes(np.ndim(x), axis), keepdims
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        x = np.asarray(x)  # the array's own .sum(): np.sum() adds a layer of argument handling in Python
+        self.shape, self.axes, self.keepdims = x.shape, _reduced_axes(x.ndim, axis), keepdims
+        return x.sum(axis=axis, keepdims=keepdims)
 
     def backward(self, grad):
         # Hints: without keepdims, np.expand_dims(grad, self.axes) puts the summed axes back; then broadcast to self.shape.
@@ -241,14 +262,15 @@ class Sum(Function):
 
 class Mean(Function):
     def forward(self, x, axis=None, keepdims=False):
-        self.shape, self.axes, self.keepdims = np.shape(x), _reduced_axes(np.ndim(x), axis), keepdims
-        return np.mean(x, axis=axis, keepdims=keepdims)
+        x = np.asarray(x)
+        self.shape, self.axes, self.keepdims = x.shape, _reduced_axes(x.ndim, axis), keepdims
+        return x.mean(axis=axis, keepdims=keepdims)
 
     def backward(self, grad):
         # Hint: as Sum, divided by the number of elements averaged (the product of the reduced sizes).
         # EXERCISE: return (the gradient / count, broadcast back to the input's shape,)
         ### BEGIN SOLUTION
-        count = int(np.prod([self.shape[ax] for ax in self.axes]))
+        count = math.prod(self.shape[ax] for ax in self.axes)
         if not self.keepdims:
             grad = np.expand_dims(grad, self.axes)
         return (np.broadcast_to(grad / count, self.shape),)
@@ -281,13 +303,14 @@ class Reshape(Function):
 
 class Transpose(Function):
     def forward(self, x, axes=None):
-        if axes is not None and sorted(axes) != list(range(np.ndim(x))):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of {tuple(range(np.ndim(x)))}")
+        x = np.asarray(x)  # the array's own .transpose(): np.transpose() is a Python layer over it
+        if axes is not None and sorted(axes) != list(range(x.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of {tuple(range(x.ndim))}")
         self.axes = axes
-        return np.transpose(x, axes)
+        return x.transpose(axes)
 
     def backward(self, grad):
-        return (np.transpose(grad, None if self.axes is None else np.argsort(self.axes)),)
+        return (np.asarray(grad).transpose(None if self.axes is None else np.argsort(self.axes)),)
 
 
 def _index_arrays(index):
@@ -401,7 +424,7 @@ def backward(root: Tensor, gradient=None) -> None:
             raise RuntimeError(f"backward() without a gradient needs a single number (a scalar loss); "
                                f"this tensor has shape {root.shape}. Reduce it first (e.g. .sum()) "
                                f"or pass backward(gradient=...) of shape {root.shape}")
-        gradient = np.ones_like(root.data)
+        gradient = np.ones(root.shape, dtype=root.dtype)
     gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=root.dtype)
     if gradient.shape != root.shape:
         raise ValueError(f"backward(): the gradient has shape {gradient.shape}, the tensor has shape {root.shape}")

@@ -63,6 +63,8 @@ def _as_array(data, dtype=None) -> np.ndarray:
     "A fresh NumPy array from `data`, with PyTorch's dtype defaults."
     if isinstance(data, Tensor):
         data = data.data
+    if dtype is None and type(data) is np.ndarray and data.dtype.kind in "biuf":
+        return data.copy()  # the common case (autograd stores every gradient this way), without the checks below
     if dtype is not None:
         if dtype_name(dtype) == "bfloat16":
             raise TypeError("NumPy has no bfloat16: tinytorch can count its bytes but not compute in it")
