@@ -4,7 +4,8 @@
 __all__ = ['PARALLEL_MIN_ELEMENTS', 'PARALLEL_MIN_BLOCK', 'CHUNK_SLICES', 'bytes_per_param', 'adam_constants', 'adam_kernel',
            'compile_kernel', 'backend', 'set_backend', 'num_threads', 'set_num_threads', 'block_elements',
            'set_block_elements', 'scratch_bytes_bound', 'for_each_block', 'plan_chunks', 'for_each_chunk', 'sgd_kernel',
-           'momentum_kernel', 'compile_chunk_runner', 'sgd', 'adam', 'adamw', 'measure_bandwidth']
+           'momentum_kernel', 'compile_chunk_runner', 'sgd', 'adam', 'adamw', 'rmsprop_kernel', 'adagrad_kernel',
+           'lion_kernel', 'rmsprop', 'adagrad', 'lion', 'measure_bandwidth']
 
 # %% ../../modules/03_optimizers/fused.ipynb #cell-4018c086
 import bisect
@@ -285,7 +286,11 @@ def for_each_chunk(runner, roles, runs, constants) -> None:
     (begin, end) ranges of parameters that share dtypes and `constants[k]` (run k's tuple of numbers).
     """
     sizes = tuple(map(_size, roles[0]))
-    work = _work(sizes, block_elements(), tuple(runs))
+    total = sum(sizes)
+    # Blocks exist to share the work between threads: a step that stays on one thread cuts its
+    # parameters only where a chunk is full (CHUNK_SLICES), so one large parameter is one call.
+    threaded = num_threads() > 1 and total >= PARALLEL_MIN_ELEMENTS
+    work = _work(sizes, block_elements() if threaded else max(total, 1), tuple(runs))
     # The empty slots of each role in each run, of that role's dtype (and read-only-ness, for gradients).
     pads = [[_pad(roles[0][begin].dtype) if role is None else _pad(role[begin].dtype, role[begin].flags.writeable)
              for role in roles] for begin, _ in runs]
@@ -298,14 +303,13 @@ def for_each_chunk(runner, roles, runs, constants) -> None:
                      for role, pad in zip(roles, pads[run])]
             runner(end - first, *slots, constants[run])
 
-    total = sum(sizes)
-    parallel = total >= PARALLEL_MIN_ELEMENTS and total >= PARALLEL_MIN_BLOCK * len(work)
+    parallel = threaded and total >= PARALLEL_MIN_BLOCK * len(work)
     helpers = min(num_threads(), len(work)) - 1 if parallel else 0
     futures = [_thread_pool().submit(worker) for _ in range(helpers)]
     try:
         worker()
     finally:
-        for f in futures:
+        for f in futures:   # wait for every helper before returning (or re-raising its error)
             f.result()
 
 # %% ../../modules/03_optimizers/fused.ipynb #cell-e645f019
@@ -686,6 +690,216 @@ def adamw(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
     "One AdamW step on lists of arrays, in place: decoupled weight decay (p *= 1 - lr·weight_decay), then Adam."
     _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, decoupled_weight_decay=True,
           amsgrad=amsgrad, beta1=beta1, beta2=beta2, lr=lr, weight_decay=weight_decay, eps=eps, maximize=maximize)
+
+# %% ../../modules/03_optimizers/fused.ipynb #cell-more-kernels
+def rmsprop_kernel(p, g, square_avg, grad_avg, buf, centered, with_momentum, maximize, weight_decay, alpha,
+                   one_minus_alpha, eps, momentum, lr):
+    "One RMSprop step over the 1-d arrays, in place (grad_avg used only if centered, buf only with momentum)."
+    for j in range(p.size):
+        pj, d = p[j], g[j]
+        if maximize:
+            d = -d
+        if weight_decay != 0:
+            d += weight_decay * pj
+        s = alpha * square_avg[j] + one_minus_alpha * d * d
+        square_avg[j] = s
+        if centered:
+            a = alpha * grad_avg[j] + one_minus_alpha * d
+            grad_avg[j] = a
+            s = s - a * a   # the variance of the gradient, not its second moment
+        avg = math.sqrt(s) + eps
+        if with_momentum:
+            b = momentum * buf[j] + d / avg
+            buf[j] = b
+            p[j] = pj - lr * b
+        else:
+            p[j] = pj - lr * d / avg
+
+
+def adagrad_kernel(p, g, state_sum, maximize, weight_decay, step_lr, eps):
+    "One Adagrad step over the 1-d arrays p, g, state_sum, in place; `step_lr` is this step's decayed lr."
+    for j in range(p.size):
+        pj, d = p[j], g[j]
+        if maximize:
+            d = -d
+        if weight_decay != 0:
+            d += weight_decay * pj
+        s = state_sum[j] + d * d
+        state_sum[j] = s
+        p[j] = pj - step_lr * d / (math.sqrt(s) + eps)
+
+
+def lion_kernel(p, g, exp_avg, maximize, weight_decay, decay, lr, beta1, one_minus_beta1, beta2, one_minus_beta2):
+    "One Lion step over the 1-d arrays p, g, exp_avg, in place: `decay` = 1 − lr·weight_decay (decoupled)."
+    for j in range(p.size):
+        pj, d, mj = p[j], g[j], exp_avg[j]
+        if maximize:
+            d = -d
+        if weight_decay != 0:
+            pj *= decay
+        p[j] = pj - lr * np.sign(beta1 * mj + one_minus_beta1 * d)   # the sign of the interpolation
+        exp_avg[j] = beta2 * mj + one_minus_beta2 * d                 # the momentum uses the other beta
+
+
+_compiled.update({name: compile_chunk_runner(kernel, n_arrays) for name, kernel, n_arrays in
+                  (("rmsprop", rmsprop_kernel, 5), ("adagrad", adagrad_kernel, 3), ("lion", lion_kernel, 3))})
+
+
+def _numpy_rmsprop_block(dtypes, *, lr, alpha, eps, weight_decay, momentum, centered, maximize):
+    "The block kernel of `rmsprop` with in-place ufuncs into three scratch blocks."
+    constants = {dtype: _constants(dtype, lr=lr, alpha=alpha, one_minus_alpha=1 - alpha, eps=eps,
+                                   weight_decay=weight_decay, momentum=momentum) for dtype in set(dtypes)}
+
+    def kernel(i, blocks, scratch):
+        c = constants[dtypes[i]]
+        p, g, square_avg = blocks[:3]
+        d_scratch, t, u = scratch
+        d = _direction(p, g, d_scratch, c.weight_decay if weight_decay != 0 else None, maximize)
+        square_avg *= c.alpha                      # s ← αs + ((1−α)d)d
+        np.multiply(d, c.one_minus_alpha, out=t)
+        t *= d
+        square_avg += t
+        if centered:
+            grad_avg = blocks[3]
+            grad_avg *= c.alpha                    # a ← αa + (1−α)d
+            np.multiply(d, c.one_minus_alpha, out=t)
+            grad_avg += t
+            np.multiply(grad_avg, grad_avg, out=t)
+            np.subtract(square_avg, t, out=t)
+            np.sqrt(t, out=t)
+        else:
+            np.sqrt(square_avg, out=t)
+        t += c.eps                                 # t ← avg
+        if momentum > 0:
+            buf = blocks[4]
+            buf *= c.momentum                      # buf ← momentum·buf + d/avg, p ← p − lr·buf
+            np.divide(d, t, out=u)
+            buf += u
+            np.multiply(buf, c.lr, out=u)
+        else:
+            np.multiply(d, c.lr, out=u)            # p ← p − (lr·d)/avg
+            u /= t
+        p -= u
+    return kernel
+
+
+def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, *,
+            lr, alpha, eps, weight_decay, momentum, centered, maximize):
+    """One RMSprop step on lists of arrays, in place. `grad_avgs` is read only if centered and
+    `momentum_buffers` only with momentum (else they may hold None)."""
+    _same_length(params, grads=grads, square_avgs=square_avgs)
+    ps, gs, arrays, keys = _flat_params_and_grads(params, grads)
+    sqs = _flat_states(square_avgs, "square_avgs", arrays)
+    gas = bufs = None
+    if centered:
+        _same_length(params, grad_avgs=grad_avgs)
+        gas = _flat_states(grad_avgs, "grad_avgs", arrays)
+    if momentum > 0:
+        _same_length(params, momentum_buffers=momentum_buffers)
+        bufs = _flat_states(momentum_buffers, "momentum_buffers", arrays)
+    if not ps:
+        return
+    if _use_numba(keys):
+        runs = _runs(keys)
+        constants = [(bool(centered), momentum > 0, bool(maximize),
+                      *(ps[begin].dtype.type(x) for x in (weight_decay, alpha, 1 - alpha, eps, momentum, lr)))
+                     for begin, _ in runs]
+        for_each_chunk(_compiled["rmsprop"], [ps, gs, sqs, gas, bufs], runs, constants)
+        return
+    kernel = _numpy_rmsprop_block([p.dtype for p in ps], lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                  momentum=momentum, centered=centered, maximize=maximize)
+    none = [None] * len(ps)
+    arrays = [[p, g, s, a, b] for p, g, s, a, b in zip(ps, gs, sqs, gas or none, bufs or none)]
+    for_each_block(arrays, kernel, n_scratch=3)
+
+
+def _adagrad_step_lr(lr: float, lr_decay: float, step: int) -> float:
+    "Adagrad's learning rate at step number `step` (1 on the first), as torch.optim.Adagrad."
+    return lr / (1 + (step - 1) * lr_decay)
+
+
+def _numpy_adagrad_block(dtypes, state_steps, *, lr, weight_decay, lr_decay, eps, maximize):
+    "The block kernel of `adagrad` with in-place ufuncs into two scratch blocks."
+    constants = {dtype: _constants(dtype, weight_decay=weight_decay, eps=eps) for dtype in set(dtypes)}
+    step_lrs = [_constants(dtype, step_lr=_adagrad_step_lr(lr, lr_decay, step)).step_lr
+                for dtype, step in zip(dtypes, state_steps)]
+
+    def kernel(i, blocks, scratch):
+        c = constants[dtypes[i]]
+        p, g, state_sum = blocks
+        d_scratch, t = scratch
+        d = _direction(p, g, d_scratch, c.weight_decay if weight_decay != 0 else None, maximize)
+        np.multiply(d, d, out=t)                   # sum ← sum + d·d
+        state_sum += t
+        np.sqrt(state_sum, out=t)                  # p ← p − (lrₜ·d) / (√sum + ε)
+        t += c.eps
+        np.multiply(d, step_lrs[i], out=d_scratch)
+        d_scratch /= t
+        p -= d_scratch
+    return kernel
+
+
+def adagrad(params, grads, state_sums, state_steps, *, lr, weight_decay, lr_decay, eps, maximize):
+    "One Adagrad step on lists of arrays, in place; `state_steps[i]` is the number of this step of parameter i (from 1)."
+    _same_length(params, grads=grads, state_sums=state_sums, state_steps=state_steps)
+    ps, gs, arrays, keys = _flat_params_and_grads(params, grads)
+    sums = _flat_states(state_sums, "state_sums", arrays)
+    _check_steps(state_steps)
+    if not ps:
+        return
+    if _use_numba(keys):
+        runs = _runs(list(zip(keys, state_steps)))   # the decayed lr depends on the parameter's step
+        constants = [(bool(maximize), *(ps[begin].dtype.type(x) for x in
+                                        (weight_decay, _adagrad_step_lr(lr, lr_decay, state_steps[begin]), eps)))
+                     for begin, _ in runs]
+        for_each_chunk(_compiled["adagrad"], [ps, gs, sums], runs, constants)
+        return
+    kernel = _numpy_adagrad_block([p.dtype for p in ps], state_steps, lr=lr, weight_decay=weight_decay,
+                                  lr_decay=lr_decay, eps=eps, maximize=maximize)
+    for_each_block([[p, g, s] for p, g, s in zip(ps, gs, sums)], kernel, n_scratch=2)
+
+
+def _numpy_lion_block(dtypes, *, lr, beta1, beta2, weight_decay, maximize):
+    "The block kernel of `lion` with in-place ufuncs into three scratch blocks."
+    constants = {dtype: _constants(dtype, lr=lr, decay=1 - lr * weight_decay, beta1=beta1, one_minus_beta1=1 - beta1,
+                                   beta2=beta2, one_minus_beta2=1 - beta2) for dtype in set(dtypes)}
+
+    def kernel(i, blocks, scratch):
+        c = constants[dtypes[i]]
+        p, g, exp_avg = blocks
+        d_scratch, t, u = scratch
+        if weight_decay != 0:
+            p *= c.decay                           # decoupled, as AdamW
+        d = _direction(p, g, d_scratch, None, maximize)
+        np.multiply(exp_avg, c.beta1, out=t)       # p ← p − lr·sign(β₁m + (1−β₁)d)
+        np.multiply(d, c.one_minus_beta1, out=u)
+        t += u
+        np.sign(t, out=t)
+        t *= c.lr
+        p -= t
+        exp_avg *= c.beta2                         # m ← β₂m + (1−β₂)d
+        np.multiply(d, c.one_minus_beta2, out=u)
+        exp_avg += u
+    return kernel
+
+
+def lion(params, grads, exp_avgs, *, lr, beta1, beta2, weight_decay, maximize):
+    "One Lion step on lists of arrays, in place (decoupled weight decay, then the sign step, then the momentum)."
+    _same_length(params, grads=grads, exp_avgs=exp_avgs)
+    ps, gs, arrays, keys = _flat_params_and_grads(params, grads)
+    ms = _flat_states(exp_avgs, "exp_avgs", arrays)
+    if not ps:
+        return
+    if _use_numba(keys):
+        runs = _runs(keys)
+        constants = [(bool(maximize), *(ps[begin].dtype.type(x) for x in
+                                        (weight_decay, 1 - lr * weight_decay, lr, beta1, 1 - beta1, beta2, 1 - beta2)))
+                     for begin, _ in runs]
+        for_each_chunk(_compiled["lion"], [ps, gs, ms], runs, constants)
+        return
+    kernel = _numpy_lion_block([p.dtype for p in ps], lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay,
+                               maximize=maximize)
+    for_each_block([[p, g, m] for p, g, m in zip(ps, gs, ms)], kernel, n_scratch=3)
 
 # %% ../../modules/03_optimizers/fused.ipynb #cell-b31f1f7d
 def measure_bandwidth(n_elements: int = 1 << 24, repeats: int = 5, dtype=np.float32) -> dict:
