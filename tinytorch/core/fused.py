@@ -29,10 +29,10 @@ except ImportError:   # the fast path falls back to NumPy blocks (section 3.3)
 def bytes_per_param(optimizer: str, itemsize: int = 4, amsgrad: bool = False) -> int:
     """Bytes one step must read and write per parameter: 3, 5 or 7 arrays of `itemsize` bytes.
 
-    `optimizer` is 'sgd', 'momentum', 'adam' or 'adamw'. `amsgrad` adds the max buffer (read and
-    written) to Adam and AdamW.
+    `optimizer` is 'sgd', 'momentum', 'adam', 'adamw', or 'rmsprop', 'adagrad', 'lion' (each with one
+    state array, in their default settings). `amsgrad` adds the max buffer (read and written) to Adam and AdamW.
     """
-    arrays = {"sgd": 3, "momentum": 5, "adam": 7, "adamw": 7}
+    arrays = {"sgd": 3, "momentum": 5, "adam": 7, "adamw": 7, "rmsprop": 5, "adagrad": 5, "lion": 5}
     if optimizer not in arrays:
         raise ValueError(f"unknown optimizer {optimizer!r}; known: {', '.join(arrays)}")
     if amsgrad and optimizer not in ("adam", "adamw"):
@@ -752,7 +752,7 @@ def _numpy_rmsprop_block(dtypes, *, lr, alpha, eps, weight_decay, momentum, cent
 
     def kernel(i, blocks, scratch):
         c = constants[dtypes[i]]
-        p, g, square_avg = blocks[:3]
+        p, g, square_avg = blocks[:3]   # then grad_avg if centered, then buf with momentum
         d_scratch, t, u = scratch
         d = _direction(p, g, d_scratch, c.weight_decay if weight_decay != 0 else None, maximize)
         square_avg *= c.alpha                      # s ← αs + ((1−α)d)d
@@ -771,7 +771,7 @@ def _numpy_rmsprop_block(dtypes, *, lr, alpha, eps, weight_decay, momentum, cent
             np.sqrt(square_avg, out=t)
         t += c.eps                                 # t ← avg
         if momentum > 0:
-            buf = blocks[4]
+            buf = blocks[-1]
             buf *= c.momentum                      # buf ← momentum·buf + d/avg, p ← p − lr·buf
             np.divide(d, t, out=u)
             buf += u
@@ -808,8 +808,11 @@ def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, *,
         return
     kernel = _numpy_rmsprop_block([p.dtype for p in ps], lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                   momentum=momentum, centered=centered, maximize=maximize)
-    none = [None] * len(ps)
-    arrays = [[p, g, s, a, b] for p, g, s, a, b in zip(ps, gs, sqs, gas or none, bufs or none)]
+    arrays = [[p, g, s] for p, g, s in zip(ps, gs, sqs)]
+    for optional in (gas, bufs):   # only the arrays this step uses: for_each_block slices every one
+        if optional is not None:
+            for a, state in zip(arrays, optional):
+                a.append(state)
     for_each_block(arrays, kernel, n_scratch=3)
 
 
