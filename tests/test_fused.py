@@ -216,7 +216,10 @@ def max_gap(history_a, history_b):
     worst = 0.0
     for step_a, step_b in zip(history_a, history_b, strict=True):
         for a, b in zip(step_a, step_b, strict=True):
-            worst = max(worst, float(np.max(np.abs(a - b) / (1 + np.abs(b)))))
+            gap = np.abs(a - b) / (1 + np.abs(b))
+            # NaN where the two disagree (one NaN, the other not) is the worst gap: max() would skip it.
+            gap[np.isnan(a) != np.isnan(b)] = np.inf
+            worst = max(worst, float(np.nanmax(gap)) if gap.size else 0.0)
     return worst
 
 
