@@ -270,6 +270,12 @@ def main(argv=None) -> int:
         fused.set_num_threads(threads)
         torch.set_num_threads(threads)
         torch_bandwidth(1 << 20, 3)   # start torch's thread pool before anything is timed
+        # Every implementation once, untimed, on a small problem: the first case would otherwise pay for
+        # first calls (Numba loading its compiled kernels, torch's dispatch caches) in its timings.
+        for optimizer in OPTIMIZERS:
+            for step in make_steps(optimizer, [1 << 12] * 2).values():
+                for _ in range(3):
+                    step()
         for total, count in cases:
             run_case(total, count, repeats, report, threads)
 
