@@ -602,3 +602,26 @@ def test_chunks_cover_every_number_once_within_their_limits(sizes, block):
         for i, a, b in slices:
             seen[i][a:b] += 1
     assert all(np.all(s == 1) for s in seen)
+
+
+def test_mixed_dtypes_and_read_only_gradients_take_runs_of_their_own(small_blocks):
+    "Parameters of two dtypes, some gradients read-only: each kind is a run with its own constants, same numbers."
+    rng = np.random.default_rng(7)
+    sizes, dtypes = [40, 7, 33, 1, 64], [np.float32, np.float64, np.float64, np.float32, np.float32]
+    start = [rng.standard_normal(n).astype(dtype) for n, dtype in zip(sizes, dtypes)]
+    grads = [rng.standard_normal(n).astype(dtype) for n, dtype in zip(sizes, dtypes)]
+    frozen = [g.copy() for g in grads]
+    for g in frozen[1::2]:
+        g.flags.writeable = False
+    results = []
+    for gs in (grads, frozen):
+        params = [p.copy() for p in start]
+        m = [np.zeros_like(p) for p in params]
+        v = [np.zeros_like(p) for p in params]
+        adamw_step(params, gs, m, v, [], [1, 2, 1, 3, 3], lr=0.1)   # steps differ too: more runs
+        lion_step(params, gs, m, lr=0.1)
+        results.append(params)
+    for a, b, p, dtype in zip(*results, start, dtypes):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+        assert np.all(a != p)

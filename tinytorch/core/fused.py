@@ -500,7 +500,10 @@ _COMPILED_DTYPES = {np.dtype(np.float32), np.dtype(np.float64)}
 
 def _use_numba(keys) -> bool:
     "Numba kernels when every parameter and gradient (keys of `_flat_params_and_grads`) is float32 or float64; NumPy blocks otherwise (float16) or when chosen."
-    return backend() == "numba" and all(key[0] in _COMPILED_DTYPES and key[1] in _COMPILED_DTYPES for key in set(keys))
+    # Usually every key is one and the same object: list.count compares by identity first, in C, where a
+    # set would hash a hundred tuples.
+    distinct = keys[:1] if keys.count(keys[0]) == len(keys) else set(keys)
+    return backend() == "numba" and all(key[0] in _COMPILED_DTYPES and key[1] in _COMPILED_DTYPES for key in distinct)
 
 
 def _runs(keys) -> list:
