@@ -6,15 +6,19 @@ Run it from the README's environment (`bash scripts/setup.sh --dev` creates `.ve
     .venv/bin/python benchmarks/bench_optimizer_step.py --quick    # small sizes, to check it works
 
 For 2^20 and 2^24 float32 parameters, in one tensor and in 100 tensors, it times a step of SGD,
-SGD with momentum, Adam and AdamW five ways: tinytorch's readable optimizers, tinytorch's fast path
-(`fused=True`, see modules/03_optimizers/fused.ipynb), and torch.optim's default (a for-loop on
-CPU), foreach and fused implementations, with 1 and with 2 threads (`--threads`). It measures the
+SGD with momentum, Adam, AdamW, RMSprop, Adagrad and Lion up to five ways: tinytorch's readable
+optimizers, tinytorch's fast path (`fused=True`, see modules/03_optimizers/fused.ipynb), and
+torch.optim's default (a for-loop on CPU), foreach and fused implementations where torch has them
+(no fused RMSprop, no Lion at all: those cells say n/a and carry no target), with 1 and with 2
+threads (`--threads`). It measures the
 memory bandwidth at each size (copy and triad, with NumPy blocks and with torch), the floor that
 implies for each optimizer (bytes it must move per step / bandwidth), the bandwidth the fast path
 achieved, the most memory a fast step allocates (tracemalloc), and the targets the fast path is
 held to: no slower than torch's default and foreach paths, within 1.25x of torch's fused path, and
 no full-size temporary (peak extra memory <= one block). A missed target is reported with the
-amount by which it was missed.
+amount by which it was missed; the closing summary lists every target of every case (ratio and
+verdict, the speed-up over the readable optimizer, GB/s against the floor's, peak memory) and
+the count met per thread count.
 
 Timings on a shared machine are noisy. Within each repetition every implementation is timed once,
 in a rotating order, so a burst of load from elsewhere hits all of them alike; each figure is the
@@ -22,7 +26,8 @@ minimum over the repetitions (the run least disturbed by other programs), shown 
 (half the interquartile range, in % of the median); the summary reports the load average before
 and after the run.
 
-Last full run (1 December 2026, numba backend, on a 2-core machine shared with about nine other
+Last full run (1 December 2026, before the chunked fast path and the RMSprop, Adagrad and Lion
+kernels, so SGD to AdamW only; numba backend, on a 2-core machine shared with about nine other
 sessions: load average 13.7 before and 10.4 after, so the figures are noisy and the 2-thread ones
 mostly measure waiting for a core): 107 of 128 targets met; every memory target met (peak extra
 memory of a fast step 3-50 KB, against a 512 KB block). With 1 thread, 58 of 64 met; the misses
@@ -46,18 +51,38 @@ import numpy as np
 import torch
 
 from tinytorch.core import fused
-from tinytorch.core.optimizers import SGD, Adam, AdamW
+from tinytorch.core.optimizers import SGD, Adagrad, Adam, AdamW, Lion, RMSprop
 from tinytorch.core.tensor import Tensor
 
-# name: (tinytorch class, torch class, hyperparameters, what it moves per parameter)
+# name: (tinytorch class, torch class or None, hyperparameters, what it moves per parameter)
 OPTIMIZERS = {
     "sgd": (SGD, torch.optim.SGD, dict(lr=1e-3), "sgd"),
     "momentum": (SGD, torch.optim.SGD, dict(lr=1e-3, momentum=0.9), "momentum"),
     "adam": (Adam, torch.optim.Adam, dict(lr=1e-3), "adam"),
     "adamw": (AdamW, torch.optim.AdamW, dict(lr=1e-3, weight_decay=1e-2), "adamw"),
+    "rmsprop": (RMSprop, torch.optim.RMSprop, dict(lr=1e-3), "rmsprop"),
+    "adagrad": (Adagrad, torch.optim.Adagrad, dict(lr=1e-2), "adagrad"),
+    "lion": (Lion, None, dict(lr=1e-4, weight_decay=1e-2), "lion"),   # torch.optim has no Lion
 }
 IMPLEMENTATIONS = ["tt readable", "tt fast", "torch default", "torch foreach", "torch fused"]
 TARGETS = {"torch default": 1.0, "torch foreach": 1.0, "torch fused": 1.25}   # fast / torch must be <= this
+NOT_AVAILABLE = "n/a"   # torch has no such implementation (RMSprop fused, Lion): no target
+
+
+def torch_flavours(torch_class) -> dict:
+    "{implementation: keyword flags} of the torch implementations this optimizer has on CPU."
+    flavours = {}
+    if torch_class is None:
+        return flavours
+    for name, flags in (("torch default", {}), ("torch foreach", dict(foreach=True)), ("torch fused", dict(fused=True))):
+        p = torch.zeros(2, requires_grad=True)
+        p.grad = torch.zeros(2)
+        try:
+            torch_class([p], lr=1e-3, **flags).step()
+        except (TypeError, RuntimeError):   # e.g. RMSprop.__init__() got an unexpected keyword argument 'fused'
+            continue
+        flavours[name] = flags
+    return flavours
 
 
 def tensor_sizes(total: int, count: int) -> list[int]:
@@ -85,13 +110,13 @@ def make_steps(optimizer: str, sizes: list[int], seed: int = 0) -> dict:
             p.grad = torch.tensor(g)
         return params
 
-    return {
+    steps = {
         "tt readable": tt_class(tinytorch_params(), **hyperparameters).step,
         "tt fast": tt_class(tinytorch_params(), **hyperparameters, fused=True).step,
-        "torch default": torch_class(torch_params(), **hyperparameters).step,
-        "torch foreach": torch_class(torch_params(), **hyperparameters, foreach=True).step,
-        "torch fused": torch_class(torch_params(), **hyperparameters, fused=True).step,
     }
+    for name, flags in torch_flavours(torch_class).items():
+        steps[name] = torch_class(torch_params(), **hyperparameters, **flags).step
+    return steps
 
 
 def time_in_turn(steps: dict, repeats: int, warmup: int = 2) -> dict:
@@ -146,13 +171,21 @@ def torch_bandwidth(n: int, repeats: int) -> dict:
 
 
 def format_ms(samples) -> str:
+    if samples is None:
+        return f"{NOT_AVAILABLE:>14}"
     _, spread = median_and_spread(samples)
     return f"{1e3 * min(samples):8.3f} ±{100 * spread:3.0f}%"
 
 
-def verdict(ratio: float, limit: float) -> str:
-    "ok, or MISS with how much slower than the target the fast path was."
+def verdict(ratio, limit: float) -> str:
+    "ok, or MISS with how much slower than the target the fast path was (n/a: nothing to compare with)."
+    if ratio is None:
+        return NOT_AVAILABLE
     return "ok" if ratio <= limit else f"MISS +{100 * (ratio / limit - 1):.0f}%"
+
+
+def format_ratio(ratio, mark: str) -> str:
+    return f"{NOT_AVAILABLE:>5} {mark:<8}" if ratio is None else f"{ratio:5.2f} {mark:<8}"
 
 
 def run_case(total: int, count: int, repeats: int, report: list, threads: int) -> None:
@@ -175,18 +208,42 @@ def run_case(total: int, count: int, repeats: int, report: list, threads: int) -
         steps = make_steps(optimizer, sizes)
         seconds = time_in_turn(steps, repeats)
         best = {name: min(s) for name, s in seconds.items()}
-        ratios = {name: best["tt fast"] / best[name] for name in TARGETS}
+        ratios = {name: best["tt fast"] / best[name] if name in best else None for name in TARGETS}
+        ratios["tt readable"] = best["tt fast"] / best["tt readable"]   # reported, no target: the speed-up
         marks = {name: verdict(ratios[name], limit) for name, limit in TARGETS.items()}
         peak = peak_extra_bytes(steps["tt fast"])
         one_block = fused.block_elements() * 4
         marks["memory"] = verdict(peak / one_block, 1.0)
         achieved = per_param * total / best["tt fast"] / 1e9
         print(f"{optimizer:<9} {per_param:>7} {floor_ms:>9.3f} | "
-              + " | ".join(format_ms(seconds[name]) for name in IMPLEMENTATIONS)
-              + " | " + " ".join(f"{ratios[name]:5.2f} {marks[name]:<8}" for name in TARGETS)
+              + " | ".join(format_ms(seconds.get(name)) for name in IMPLEMENTATIONS)
+              + " | " + " ".join(format_ratio(ratios[name], marks[name]) for name in TARGETS)
               + f" | {achieved:9.1f} {best_bw:10.1f} | {peak / 1024:5.0f} {marks['memory']}")
-        report.append(dict(case=f"{total >> 20}M/{count}/{threads}t", optimizer=optimizer, ratios=ratios,
-                           marks=marks, peak=peak, spreads=[median_and_spread(s)[1] for s in seconds.values()]))
+        report.append(dict(case=f"{total >> 20 or total >> 10}{'M' if total >> 20 else 'K'}/{count}", threads=threads,
+                           optimizer=optimizer, ratios=ratios, marks=marks, peak=peak, gbs=achieved, floor_gbs=best_bw,
+                           spreads=[median_and_spread(s)[1] for s in seconds.values()]))
+
+
+def print_summary(report: list) -> None:
+    """Every target of every case in one table (ratio and verdict), then the counts per thread count:
+    what a closing note quotes."""
+    print("\nsummary: fast / torch (target) and verdict; fast / readable; GB/s achieved of the floor's; peak extra KB")
+    header = (f"{'case':<8} {'thr':>3} {'optimizer':<9} | "
+              + " | ".join(f"{name.split()[1] + ' (' + format(limit, 'g') + 'x)':<18}" for name, limit in TARGETS.items())
+              + f" | {'/readable':>9} | {'GB/s':>11} | {'peak KB':<14}")
+    print(header)
+    print("-" * len(header))
+    for row in report:
+        print(f"{row['case']:<8} {row['threads']:>3} {row['optimizer']:<9} | "
+              + " | ".join(f"{format_ratio(row['ratios'][name], row['marks'][name]):<18}" for name in TARGETS)
+              + f" | {row['ratios']['tt readable']:9.2f} | {row['gbs']:5.1f}/{row['floor_gbs']:<5.1f} | "
+              f"{row['peak'] / 1024:5.0f} {row['marks']['memory']:<8}")
+    for threads in sorted({row["threads"] for row in report}):
+        rows = [row for row in report if row["threads"] == threads]
+        marks = [(row, name, mark) for row in rows for name, mark in row["marks"].items() if mark != NOT_AVAILABLE]
+        missed = [f"{row['case']} {row['optimizer']} vs {name} ({mark})" for row, name, mark in marks if mark != "ok"]
+        print(f"{threads} thread(s): {len(marks) - len(missed)}/{len(marks)} targets met"
+              + (f"; missed: {'; '.join(missed)}" if missed else ""))
 
 
 def main(argv=None) -> int:
@@ -213,14 +270,21 @@ def main(argv=None) -> int:
         fused.set_num_threads(threads)
         torch.set_num_threads(threads)
         torch_bandwidth(1 << 20, 3)   # start torch's thread pool before anything is timed
+        # Every implementation once, untimed, on a small problem: the first case would otherwise pay for
+        # first calls (Numba loading its compiled kernels, torch's dispatch caches) in its timings.
+        for optimizer in OPTIMIZERS:
+            for step in make_steps(optimizer, [1 << 12] * 2).values():
+                for _ in range(3):
+                    step()
         for total, count in cases:
             run_case(total, count, repeats, report, threads)
 
     load_after = os.getloadavg()
+    print_summary(report)
     spreads = [s for row in report for s in row["spreads"]]
-    misses = [f"{row['case']} {row['optimizer']} vs {name} ({mark})"
-              for row in report for name, mark in row["marks"].items() if mark != "ok"]
-    checks = sum(len(row["marks"]) for row in report)
+    misses = [f"{row['case']}/{row['threads']}t {row['optimizer']} vs {name} ({mark})"
+              for row in report for name, mark in row["marks"].items() if mark not in ("ok", NOT_AVAILABLE)]
+    checks = sum(mark != NOT_AVAILABLE for row in report for mark in row["marks"].values())
     print(f"\ntargets (fast <= 1x torch default and foreach, <= 1.25x torch fused, peak <= one block): "
           f"{checks - len(misses)}/{checks} met" + (f"; missed: {'; '.join(misses)}" if misses else ""))
     print(f"noise: spread median {100 * statistics.median(spreads):.0f}%, worst {100 * max(spreads):.0f}%; "

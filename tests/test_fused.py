@@ -30,6 +30,23 @@ def adamw_step(params, grads, m, v, vmax, steps, **options):
     fused.adamw(params, grads, m, v, vmax, steps, **{**ADAM_DEFAULTS, "weight_decay": 1e-2, **options})
 
 
+RMSPROP_DEFAULTS = dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False)
+ADAGRAD_DEFAULTS = dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, eps=1e-10, maximize=False)
+LION_DEFAULTS = dict(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.0, maximize=False)
+
+
+def rmsprop_step(params, grads, square_avgs, grad_avgs, buffers, **options):
+    fused.rmsprop(params, grads, square_avgs, grad_avgs, buffers, **{**RMSPROP_DEFAULTS, **options})
+
+
+def adagrad_step(params, grads, sums, steps, **options):
+    fused.adagrad(params, grads, sums, steps, **{**ADAGRAD_DEFAULTS, **options})
+
+
+def lion_step(params, grads, exp_avgs, **options):
+    fused.lion(params, grads, exp_avgs, **{**LION_DEFAULTS, **options})
+
+
 BACKENDS = ["numba", "numpy"] if fused.numba is not None else ["numpy"]
 
 
@@ -88,6 +105,73 @@ ADAM_OPTIONS = [
 ]
 
 
+RMSPROP_OPTIONS = [
+    dict(lr=0.01),
+    dict(lr=0.01, alpha=0.9, eps=1e-6),
+    dict(lr=0.01, centered=True),
+    # With momentum, eps is large enough that the step near the minimum is a damped gradient step: with
+    # eps=1e-8 the normalised step keeps hovering there, chaotically, and after ~500 steps rounding
+    # differences (torch's addcmul and lerp against our multiply-adds) grow to 1e-2.
+    dict(lr=0.005, momentum=0.9, eps=0.1),
+    dict(lr=0.01, weight_decay=0.1, maximize=True),
+    dict(lr=0.005, alpha=0.95, centered=True, momentum=0.8, weight_decay=0.05, maximize=True, eps=0.1),
+]
+ADAGRAD_OPTIONS = [
+    dict(lr=0.1),
+    dict(lr=0.1, lr_decay=0.01),
+    dict(lr=0.1, initial_accumulator_value=0.5, eps=1e-6),
+    dict(lr=0.1, weight_decay=0.1, maximize=True),
+    dict(lr=0.2, lr_decay=0.05, weight_decay=0.05, initial_accumulator_value=0.1, maximize=True),
+]
+LION_OPTIONS = [
+    dict(lr=1e-3),
+    dict(lr=1e-3, betas=(0.95, 0.98)),
+    dict(lr=1e-3, weight_decay=0.1),
+    dict(lr=1e-3, weight_decay=0.1, maximize=True),
+]
+
+
+def fast_rmsprop_trajectory(steps, options, dtype=np.float64):
+    params = start_params(dtype)
+    states = [[np.zeros_like(p) for p in params] for _ in range(3)]   # square_avg, grad_avg, momentum buffer
+    history = []
+    for _ in range(steps):
+        grads = [gradient(p, k) for k, p in enumerate(params)]
+        rmsprop_step(params, grads, *states, **options)
+        history.append([p.copy() for p in params])
+    return history, states
+
+
+def fast_adagrad_trajectory(steps, options, dtype=np.float64):
+    params = start_params(dtype)
+    options = dict(options)
+    initial = options.pop("initial_accumulator_value", 0.0)
+    sums = [np.full_like(p, initial) for p in params]
+    history = []
+    for step in range(1, steps + 1):
+        grads = [gradient(p, k) for k, p in enumerate(params)]
+        adagrad_step(params, grads, sums, [step] * len(params), **options)
+        history.append([p.copy() for p in params])
+    return history, sums
+
+
+def lion_trajectory(steps, options, update=None, dtype=np.float64):
+    "Lion's fast path (or `update`, the readable one) on the test problem."
+    params = start_params(dtype)
+    exp_avgs = [np.zeros_like(p) for p in params]
+    options = dict(options)
+    beta1, beta2 = options.pop("betas", (0.9, 0.99))
+    history = []
+    for _ in range(steps):
+        grads = [gradient(p, k) for k, p in enumerate(params)]
+        if update is None:
+            lion_step(params, grads, exp_avgs, beta1=beta1, beta2=beta2, **options)
+        else:
+            update(params, grads, exp_avgs, **{**LION_DEFAULTS, "beta1": beta1, "beta2": beta2, **options})
+        history.append([p.copy() for p in params])
+    return history, exp_avgs
+
+
 def fast_sgd_trajectory(steps, options, dtype=np.float64):
     params = start_params(dtype)
     buffers = [None] * len(params)
@@ -132,7 +216,10 @@ def max_gap(history_a, history_b):
     worst = 0.0
     for step_a, step_b in zip(history_a, history_b, strict=True):
         for a, b in zip(step_a, step_b, strict=True):
-            worst = max(worst, float(np.max(np.abs(a - b) / (1 + np.abs(b)))))
+            gap = np.abs(a - b) / (1 + np.abs(b))
+            # NaN where the two disagree (one NaN, the other not) is the worst gap: max() would skip it.
+            gap[np.isnan(a) != np.isnan(b)] = np.inf
+            worst = max(worst, float(np.nanmax(gap)) if gap.size else 0.0)
     return worst
 
 
@@ -155,6 +242,53 @@ def test_adam_matches_torch_over_1000_steps(small_blocks, options, decoupled):
 
 
 @pytest.mark.torch
+@pytest.mark.parametrize("options", RMSPROP_OPTIONS, ids=str)
+def test_rmsprop_matches_torch_over_1000_steps(small_blocks, options):
+    ours, _ = fast_rmsprop_trajectory(1000, options)
+    theirs = torch_trajectory(1000, lambda ps: torch.optim.RMSprop(ps, **options))
+    assert max_gap(ours, theirs) < 1e-10
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("options", ADAGRAD_OPTIONS, ids=str)
+def test_adagrad_matches_torch_over_1000_steps(small_blocks, options):
+    ours, _ = fast_adagrad_trajectory(1000, options)
+    theirs = torch_trajectory(1000, lambda ps: torch.optim.Adagrad(ps, **options))
+    assert max_gap(ours, theirs) < 1e-10
+
+
+@pytest.mark.parametrize("options", LION_OPTIONS, ids=str)
+def test_lion_matches_the_readable_one_over_1000_steps(small_blocks, options):
+    "torch.optim has no Lion: the reference is module 03's readable `lion`."
+    from tinytorch.core.optimizers import lion as readable_lion
+    ours, _ = lion_trajectory(1000, options)
+    theirs, _ = lion_trajectory(1000, options, update=readable_lion)
+    assert max_gap(ours, theirs) < 1e-10
+    assert max_gap(ours[-1:], [start_params()]) > 0.1   # it moved: a sign step of lr per step
+
+
+@pytest.mark.torch
+def test_float32_rmsprop_adagrad_and_lion_are_within_rounding(small_blocks):
+    "float32 against torch (RMSprop, Adagrad) and the readable Lion in float64: a few float32 ulps apart."
+    from tinytorch.core.optimizers import lion as readable_lion
+    rms = dict(lr=0.005, centered=True, momentum=0.8, weight_decay=0.05)
+    rms_ours, _ = fast_rmsprop_trajectory(20, rms, np.float32)
+    rms_theirs = torch_trajectory(20, lambda ps: torch.optim.RMSprop(ps, **rms), torch.float32)
+    ada = dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.1)
+    ada_ours, _ = fast_adagrad_trajectory(20, ada, np.float32)
+    ada_theirs = torch_trajectory(20, lambda ps: torch.optim.Adagrad(ps, **ada), torch.float32)
+    # Lion against the readable one in float32 too: a sign step turns a rounding-sized difference in a
+    # near-zero interpolation into a whole lr, so float64 is no reference for it.
+    lion = dict(lr=1e-3, weight_decay=0.1)
+    lion_ours, _ = lion_trajectory(20, lion, dtype=np.float32)
+    lion_theirs, _ = lion_trajectory(20, lion, update=readable_lion, dtype=np.float32)
+    assert rms_ours[-1][0].dtype == ada_ours[-1][0].dtype == lion_ours[-1][0].dtype == lion_theirs[-1][0].dtype == np.float32
+    assert max_gap(rms_ours, rms_theirs) < 1e-5
+    assert max_gap(ada_ours, ada_theirs) < 1e-5
+    assert max_gap(lion_ours, lion_theirs) < 1e-6
+
+
+@pytest.mark.torch
 def test_float32_steps_match_torch_within_rounding(small_blocks):
     "In float32 the fast path and torch round differently (torch fuses multiply-adds): a few ulps apart."
     sgd_ours, _ = fast_sgd_trajectory(20, dict(lr=0.02, momentum=0.9, nesterov=True, weight_decay=0.05), np.float32)
@@ -167,7 +301,7 @@ def test_float32_steps_match_torch_within_rounding(small_blocks):
     assert max_gap(adam_ours, adam_theirs) < 1e-6
 
 
-@pytest.mark.parametrize("run", ["sgd", "nesterov", "adam", "adamw_amsgrad"])
+@pytest.mark.parametrize("run", ["sgd", "nesterov", "adam", "adamw_amsgrad", "rmsprop", "adagrad", "lion"])
 def test_blocks_and_threads_do_not_change_a_single_bit(run, monkeypatch):
     "Every element is updated by the same operations whichever block or thread it falls in."
     def trajectory():
@@ -177,6 +311,12 @@ def test_blocks_and_threads_do_not_change_a_single_bit(run, monkeypatch):
             return fast_sgd_trajectory(30, dict(lr=0.02, momentum=0.9, nesterov=True, dampening=0.0))[0]
         if run == "adam":
             return fast_adam_trajectory(30, dict(lr=0.01, weight_decay=0.1), False)[0]
+        if run == "rmsprop":
+            return fast_rmsprop_trajectory(30, dict(lr=0.01, centered=True, momentum=0.9, maximize=True))[0]
+        if run == "adagrad":
+            return fast_adagrad_trajectory(30, dict(lr=0.1, lr_decay=0.01, weight_decay=0.1))[0]
+        if run == "lion":
+            return lion_trajectory(30, dict(lr=1e-3, weight_decay=0.1))[0]
         return fast_adam_trajectory(30, dict(lr=0.01, amsgrad=True, maximize=True), True)[0]
 
     monkeypatch.setattr(fused, "PARALLEL_MIN_ELEMENTS", 0)
@@ -256,6 +396,12 @@ def test_peak_extra_memory_is_bounded_by_the_block_size(n_params, n_tensors):
         assert peak_extra_bytes(lambda: adam_step(params, grads, m, v, vmax, steps, amsgrad=True,
                                                    weight_decay=0.1, maximize=True)) <= bound_adam
         assert peak_extra_bytes(lambda: adamw_step(params, grads, m, v, vmax, steps)) <= bound_adam
+        s, a, b = ([np.zeros_like(p) for p in params] for _ in range(3))   # RMSprop's own state: a variance >= 0
+        assert peak_extra_bytes(lambda: rmsprop_step(params, grads, s, a, b, centered=True, momentum=0.9,
+                                                      weight_decay=0.1, maximize=True)) <= bound_adam
+        assert peak_extra_bytes(lambda: adagrad_step(params, grads, s, steps, lr_decay=0.01,
+                                                      weight_decay=0.1)) <= bound_sgd
+        assert peak_extra_bytes(lambda: lion_step(params, grads, m, weight_decay=0.1, maximize=True)) <= bound_adam
         # The same measurement sees the readable update's full-size temporaries.
         assert peak_extra_bytes(lambda: readable_adam_step(params, grads, m, v, 3)) >= one_param_set / n_tensors
     finally:
@@ -313,12 +459,22 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_changes():
             fused.set_num_threads(bad)
         with pytest.raises(ValueError, match=repr(bad).replace(".", r"\.")):
             fused.set_block_elements(bad)
-    with pytest.raises(ValueError, match="'rmsprop'"):
-        fused.bytes_per_param("rmsprop")
+    with pytest.raises(ValueError, match="'adadelta'"):
+        fused.bytes_per_param("adadelta")
+    with pytest.raises(TypeError, match=r"exp_avgs\[1\] has dtype float64 but params\[1\] has dtype float32"):
+        lion_step([np.ones(3, np.float32)] * 2, [np.ones(3, np.float32)] * 2, [np.zeros(3, np.float32), np.zeros(3)])
+    with pytest.raises(TypeError, match=r"grad_avgs\[0\] must be a NumPy array or a Tensor, got NoneType"):
+        rmsprop_step([p], [g], [np.zeros_like(p)], [None], [None], centered=True)
+    with pytest.raises(ValueError, match=r"momentum_buffers has 0 entries but there are 1 params"):
+        rmsprop_step([p], [g], [np.zeros_like(p)], [None], [], momentum=0.9)
+    with pytest.raises(ValueError, match=r"state_steps\[1\] must be the number of this step \(1 or more\), got True"):
+        adagrad_step([p, p.copy()], [g, g], [np.zeros_like(p)] * 2, [1, True])
+    np.testing.assert_array_equal(p, np.ones((4, 6)))
 
 
 def test_bytes_per_param_counts_reads_and_writes():
     assert [fused.bytes_per_param(o) for o in ("sgd", "momentum", "adam", "adamw")] == [12, 20, 28, 28]
+    assert [fused.bytes_per_param(o) for o in ("rmsprop", "adagrad", "lion")] == [20, 20, 20]
     assert fused.bytes_per_param("adam", amsgrad=True) == 36
     assert fused.bytes_per_param("adam", itemsize=8) == 56
 
@@ -407,7 +563,65 @@ def test_the_numba_backend_runs_the_compiled_kernels(monkeypatch):
     sgd_step([p], [g], [None], lr=0.1)
     sgd_step([p], [g], [None], lr=0.1, momentum=0.9)
     adam_step([p], [g], [np.zeros(5)], [np.zeros(5)], [], [1])
-    assert calls == ["sgd", "momentum", "adam"]
+    rmsprop_step([p], [g], [np.zeros(5)], [None], [None])
+    adagrad_step([p], [g], [np.zeros(5)], [1])
+    lion_step([p], [g], [np.zeros(5)])
+    assert calls == ["sgd", "momentum", "adam", "rmsprop", "adagrad", "lion"]
     half = np.ones(5, np.float16)
     sgd_step([half], [np.full(5, 0.5, np.float16)], [None], lr=0.1)
-    assert calls == ["sgd", "momentum", "adam"] and half.dtype == np.float16 and np.all(half == np.float16(0.95))
+    lion_step([half], [np.full(5, 0.5, np.float16)], [np.zeros(5, np.float16)], lr=0.25)
+    assert len(calls) == 6 and half.dtype == np.float16 and np.all(half == np.float16(0.7))
+
+
+def test_many_parameters_take_few_compiled_calls(monkeypatch):
+    "On one thread, 100 small parameters are ceil(100 / CHUNK_SLICES) compiled calls, not 100."
+    if fused.backend() != "numba":
+        pytest.skip("the NumPy blocks run one block at a time")
+    calls = []
+    runner = fused._compiled["sgd"]
+    monkeypatch.setitem(fused._compiled, "sgd", lambda n, *args: (calls.append(n), runner(n, *args)))
+    threads = fused.num_threads()
+    fused.set_num_threads(1)
+    try:
+        params = [np.ones(10) for _ in range(100)]
+        sgd_step(params, [np.ones(10)] * 100, [None] * 100, lr=0.5)
+    finally:
+        fused.set_num_threads(threads)
+    assert calls == [16] * 6 + [4]
+    assert all(np.all(p == 0.5) for p in params)
+
+
+@pytest.mark.parametrize("sizes, block", [((5,), 16), ((100,), 16), ((7, 13, 1, 0, 40, 3), 10), ((1,) * 40, 8),
+                                          ((3,) * 20, 1000), ((33, 17, 64, 2), 16)])
+def test_chunks_cover_every_number_once_within_their_limits(sizes, block):
+    seen = [np.zeros(n, int) for n in sizes]
+    for first, start, last, stop in fused.plan_chunks(sizes, block):
+        slices = [(i, start if i == first else 0, stop if i == last else sizes[i]) for i in range(first, last + 1)]
+        assert len(slices) <= fused.CHUNK_SLICES
+        assert sum(b - a for _, a, b in slices) <= block
+        for i, a, b in slices:
+            seen[i][a:b] += 1
+    assert all(np.all(s == 1) for s in seen)
+
+
+def test_mixed_dtypes_and_read_only_gradients_take_runs_of_their_own(small_blocks):
+    "Parameters of two dtypes, some gradients read-only: each kind is a run with its own constants, same numbers."
+    rng = np.random.default_rng(7)
+    sizes, dtypes = [40, 7, 33, 1, 64], [np.float32, np.float64, np.float64, np.float32, np.float32]
+    start = [rng.standard_normal(n).astype(dtype) for n, dtype in zip(sizes, dtypes)]
+    grads = [rng.standard_normal(n).astype(dtype) for n, dtype in zip(sizes, dtypes)]
+    frozen = [g.copy() for g in grads]
+    for g in frozen[1::2]:
+        g.flags.writeable = False
+    results = []
+    for gs in (grads, frozen):
+        params = [p.copy() for p in start]
+        m = [np.zeros_like(p) for p in params]
+        v = [np.zeros_like(p) for p in params]
+        adamw_step(params, gs, m, v, [], [1, 2, 1, 3, 3], lr=0.1)   # steps differ too: more runs
+        lion_step(params, gs, m, lr=0.1)
+        results.append(params)
+    for a, b, p, dtype in zip(*results, start, dtypes):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+        assert np.all(a != p)

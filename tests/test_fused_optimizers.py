@@ -7,7 +7,8 @@ import pytest
 from test_fused import backend, gradient, max_gap, small_blocks, start_params  # noqa: F401 (fixtures)
 from tinytorch.core import fused
 from tinytorch.core import optimizers as readable
-from tinytorch.core.optimizers import SGD, Adam, AdamW, expected_state_memory_bytes, state_memory_bytes
+from tinytorch.core.optimizers import (SGD, Adagrad, Adam, AdamW, Lion, RMSprop, expected_state_memory_bytes,
+                                       state_memory_bytes)
 from tinytorch.core.tensor import Tensor
 
 CASES = [
@@ -21,7 +22,14 @@ CASES = [
     (Adam, dict(lr=0.01, amsgrad=True), 3),
     (AdamW, dict(lr=0.01), 2),
     (AdamW, dict(lr=0.01, weight_decay=0.1, amsgrad=True, maximize=True), 3),
+    (RMSprop, dict(lr=0.01), 1),
+    (RMSprop, dict(lr=0.005, alpha=0.9, eps=0.1, centered=True, momentum=0.9, weight_decay=0.1, maximize=True), 3),
+    (Adagrad, dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1), 1),
+    (Adagrad, dict(lr=0.1, weight_decay=0.1, eps=1e-6, maximize=True), 1),
+    (Lion, dict(lr=1e-3), 1),
+    (Lion, dict(lr=1e-3, betas=(0.95, 0.98), weight_decay=0.1, maximize=True), 1),
 ]
+NEW = slice(10, None)   # RMSprop, Adagrad, Lion
 IDS = [f"{cls.__name__}-{options}" for cls, options, _ in CASES]
 
 
@@ -30,11 +38,22 @@ def test_the_flags_choose_the_functional_core():
     assert SGD(params, lr=0.1).update_rule is readable.sgd
     assert Adam(params).update_rule is readable.adam
     assert AdamW(params).update_rule is readable.adamw
+    assert RMSprop(params).update_rule is readable.rmsprop
+    assert Adagrad(params).update_rule is readable.adagrad
+    assert Lion(params).update_rule is readable.lion
     for flags in (dict(foreach=True), dict(fused=True), dict(foreach=False, fused=True)):
         assert SGD(params, lr=0.1, **flags).update_rule is fused.sgd
         assert Adam(params, **flags).update_rule is fused.adam
         assert AdamW(params, **flags).update_rule is fused.adamw
+        assert RMSprop(params, **flags).update_rule is fused.rmsprop
+        assert Adagrad(params, **flags).update_rule is fused.adagrad
+        assert Lion(params, **flags).update_rule is fused.lion
     assert SGD(params, lr=0.1, foreach=False, fused=False).update_rule is readable.sgd
+    assert Lion(params, foreach=False, fused=None).update_rule is readable.lion
+    with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
+        RMSprop(params, foreach=True, fused=True)
+    with pytest.raises(ValueError, match="foreach must be None, False or True, got 'yes'"):
+        Adagrad(params, foreach="yes")
     with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
         Adam(params, foreach=True, fused=True)
     with pytest.raises(ValueError, match="fused must be None, False or True, got 'yes'"):
@@ -98,7 +117,8 @@ def test_fast_optimizer_in_float32_is_within_rounding_of_the_readable_one(cls, o
     assert not np.array_equal(start, results[0])
 
 
-@pytest.mark.parametrize("cls, options, buffers", [CASES[3], CASES[7], CASES[9]], ids=[IDS[3], IDS[7], IDS[9]])
+@pytest.mark.parametrize("cls, options, buffers", [CASES[3], CASES[7], CASES[9], *CASES[NEW][1::2]],
+                         ids=[IDS[3], IDS[7], IDS[9], *IDS[NEW][1::2]])
 def test_checkpoints_move_between_the_readable_and_the_fast_optimizer(small_blocks, cls, options, buffers):
     "Saved by one implementation, resumed by the other: the run continues as if nothing happened."
     history, fast_opt = run(cls, options, {"fused": True}, 40)

@@ -486,11 +486,17 @@ def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, *,
 
 
 class RMSprop(Optimizer):
-    "RMSprop with centering, momentum, weight decay and maximize, as torch.optim.RMSprop."
+    """RMSprop with centering, momentum, weight decay and maximize, as torch.optim.RMSprop.
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *, maximize=False):
+    `foreach=True` or `fused=True` computes the same step with the fast path of fused.ipynb."""
+
+    update_rule = staticmethod(rmsprop)
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *, maximize=False,
+                 foreach=None, fused=None):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
+        self.update_rule = _select_update_rule(type(self).update_rule, foreach, fused)
 
     def _check_hyperparameters(self, h):
         _check_hyperparameter("learning rate", h["lr"])
@@ -515,10 +521,10 @@ class RMSprop(Optimizer):
                     state[name] = np.zeros_like(p.data)
             state["step"] += 1
         states = [self.state[p] for p in params]
-        rmsprop([p.data for p in params], [p.grad.data for p in params], [s["square_avg"] for s in states],
-                [s.get("grad_avg") for s in states], [s.get("momentum_buffer") for s in states],
-                lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
-                momentum=group["momentum"], centered=group["centered"], maximize=group["maximize"])
+        self.update_rule([p.data for p in params], [p.grad.data for p in params], [s["square_avg"] for s in states],
+                         [s.get("grad_avg") for s in states], [s.get("momentum_buffer") for s in states],
+                         lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
+                         momentum=group["momentum"], centered=group["centered"], maximize=group["maximize"])
 
 
 def adagrad(params, grads, state_sums, state_steps, *, lr, weight_decay, lr_decay, eps, maximize):
@@ -533,11 +539,17 @@ def adagrad(params, grads, state_sums, state_steps, *, lr, weight_decay, lr_deca
 
 
 class Adagrad(Optimizer):
-    "Adagrad with lr_decay, initial_accumulator_value, weight decay and maximize, as torch.optim.Adagrad."
+    """Adagrad with lr_decay, initial_accumulator_value, weight decay and maximize, as torch.optim.Adagrad.
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *, maximize=False):
+    `foreach=True` or `fused=True` computes the same step with the fast path of fused.ipynb."""
+
+    update_rule = staticmethod(adagrad)
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *, maximize=False,
+                 foreach=None, fused=None):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize))
+        self.update_rule = _select_update_rule(type(self).update_rule, foreach, fused)
 
     def _check_hyperparameters(self, h):
         _check_hyperparameter("learning rate", h["lr"])
@@ -562,9 +574,9 @@ class Adagrad(Optimizer):
         params = self._params_with_grad(group)
         for p in params:
             self.state[p]["step"] += 1
-        adagrad([p.data for p in params], [p.grad.data for p in params], [self.state[p]["sum"] for p in params],
-                [self.state[p]["step"] for p in params], lr=group["lr"], weight_decay=group["weight_decay"],
-                lr_decay=group["lr_decay"], eps=group["eps"], maximize=group["maximize"])
+        self.update_rule([p.data for p in params], [p.grad.data for p in params], [self.state[p]["sum"] for p in params],
+                         [self.state[p]["step"] for p in params], lr=group["lr"], weight_decay=group["weight_decay"],
+                         lr_decay=group["lr_decay"], eps=group["eps"], maximize=group["maximize"])
 
 
 def lion(params, grads, exp_avgs, *, lr, beta1, beta2, weight_decay, maximize):
@@ -581,10 +593,15 @@ def lion(params, grads, exp_avgs, *, lr, beta1, beta2, weight_decay, maximize):
 
 
 class Lion(Optimizer):
-    "Lion, EvoLved Sign Momentum (Chen et al., 2023): sign of the interpolated momentum, decoupled weight decay."
+    """Lion, EvoLved Sign Momentum (Chen et al., 2023): sign of the interpolated momentum, decoupled weight decay.
 
-    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0, *, maximize=False):
+    `foreach=True` or `fused=True` computes the same step with the fast path of fused.ipynb."""
+
+    update_rule = staticmethod(lion)
+
+    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0, *, maximize=False, foreach=None, fused=None):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), weight_decay=weight_decay, maximize=maximize))
+        self.update_rule = _select_update_rule(type(self).update_rule, foreach, fused)
 
     def _check_hyperparameters(self, h):
         _check_hyperparameter("learning rate", h["lr"])
@@ -603,8 +620,8 @@ class Lion(Optimizer):
             if not self.state[p]:
                 self.state[p]["exp_avg"] = np.zeros_like(p.data)
         beta1, beta2 = group["betas"]
-        lion([p.data for p in params], [p.grad.data for p in params], [self.state[p]["exp_avg"] for p in params],
-             lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"], maximize=group["maximize"])
+        self.update_rule([p.data for p in params], [p.grad.data for p in params], [self.state[p]["exp_avg"] for p in params],
+                         lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"], maximize=group["maximize"])
 
 # %% ../../modules/03_optimizers/optimizers.ipynb #cell-f112af85
 def state_memory_bytes(optimizer) -> int:
