@@ -14,14 +14,15 @@ import re
 
 import numpy as np
 import pytest
-torch = pytest.importorskip("torch")  # the numerical reference; the suite runs without it, minus these tests
-
 from helpers import ROOT, read_nb
+
 from tinytorch.checks.judge import judge
 from tinytorch.checks.stores import INSTRUCTOR_SUFFIX, read_store
 from tinytorch.core import optimizers
 from tinytorch.core.tensor import Tensor
 from tinytorch.course.notebooks import BEGIN_HIDDEN, END_HIDDEN, cells_by_grade_id, marked_regions
+
+torch = pytest.importorskip("torch")  # the numerical reference; the suite runs without it, minus these tests
 
 NOTEBOOK = ROOT / "modules" / "03_optimizers" / "optimizers.ipynb"
 CELLS = cells_by_grade_id(read_nb(NOTEBOOK))
@@ -33,8 +34,10 @@ TABLES = [("test_sgd_trajectories", "_SGD_CASES", "SGD"), ("test_adam_trajectori
 VISIBLE = [
     ("test_sgd_trajectories", "SGD(lr=0.1), the test problem: every parameter after steps 1 to 3", "SGD", {"lr": 0.1}),
     ("test_sgd_trajectories", "SGD(lr=0.05, momentum=0.8, dampening=0.3, weight_decay=0.05), the test problem: "
-     "every parameter after steps 1 to 3", "SGD", {"lr": 0.05, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.05}),
-    ("test_adam_trajectories", "Adam(lr=0.05), the test problem: every parameter after steps 1 to 3", "Adam", {"lr": 0.05}),
+     "every parameter after steps 1 to 3", "SGD",
+     {"lr": 0.05, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.05}),
+    ("test_adam_trajectories", "Adam(lr=0.05), the test problem: every parameter after steps 1 to 3", "Adam",
+     {"lr": 0.05}),
     ("test_adam_trajectories", "Adam(lr=0.05, amsgrad=True, weight_decay=0.1), the test problem: every parameter after "
      "steps 1 to 3", "Adam", {"lr": 0.05, "amsgrad": True, "weight_decay": 0.1}),
     ("test_adamw", "AdamW(lr=0.05, weight_decay=0.5), the test problem: every parameter after steps 1 to 3", "AdamW",
@@ -61,7 +64,8 @@ def hidden_cases(grade_id, table):
     raise AssertionError(f"{grade_id}: no table {table} in its hidden part")
 
 
-CASES = [(grade_id, cls, name, case) for grade_id, table, cls in TABLES for name, case in hidden_cases(grade_id, table).items()]
+CASES = [(grade_id, cls, name, case) for grade_id, table, cls in TABLES
+         for name, case in hidden_cases(grade_id, table).items()]
 
 
 def recorded(grade_id, check):
@@ -160,12 +164,13 @@ def test_the_recorded_tolerance_passes_the_package_and_fails_a_nudged_learning_r
     "The package (what the notebook exports) matches its store; a 1e-6 change of lr already fails the check."
     entry = recorded(grade_id, HARNESS["describe_case"](cls, case))
     optimizer = getattr(optimizers, cls)
-    assert judge("trajectory", HARNESS["test_problem_case"](optimizer, case).tolist(), entry.expected, entry.options).passed, \
+    got = HARNESS["test_problem_case"](optimizer, case).tolist()
+    assert judge("trajectory", got, entry.expected, entry.options).passed, \
         f"{cls} case {name!r}: the store is stale (run tools/record_checks.py optimizers)"
     nudged = {**case, "options": {**case["options"], "lr": case["options"]["lr"] * (1 + 1e-6)}}
     if "schedule" in case and "lr" in case["schedule"]:  # a schedule overrides lr before every step: nudge it there
         nudged["schedule"] = {**case["schedule"], "lr": [lr * (1 + 1e-6) for lr in case["schedule"]["lr"]]}
-    verdict = judge("trajectory", HARNESS["test_problem_case"](optimizer, nudged).tolist(), entry.expected, entry.options,
-                    reveal=False)
+    got = HARNESS["test_problem_case"](optimizer, nudged).tolist()
+    verdict = judge("trajectory", got, entry.expected, entry.options, reveal=False)
     assert not verdict.passed, f"{cls} case {name!r}: lr × (1 + 1e-6) passes the recorded check"
     assert re.match(r"first difference after step \d+, the weighted sum", verdict.message), verdict.message
