@@ -70,7 +70,7 @@ CASES = [(grade_id, cls, name, case) for grade_id, table, cls in TABLES
 
 def recorded(grade_id, check):
     entry = STORE.check(grade_id, check) if STORE else None
-    assert entry is not None, f"{grade_id}: no recorded check {check!r} (run tools/record_checks.py optimizers)"
+    assert entry is not None, f"{grade_id}: no recorded check {check!r} (run tools/record_checks.py {NOTEBOOK})"
     return entry
 
 
@@ -166,7 +166,7 @@ def test_the_recorded_tolerance_passes_the_package_and_fails_a_nudged_learning_r
     optimizer = getattr(optimizers, cls)
     got = HARNESS["test_problem_case"](optimizer, case).tolist()
     assert judge("trajectory", got, entry.expected, entry.options).passed, \
-        f"{cls} case {name!r}: the store is stale (run tools/record_checks.py optimizers)"
+        f"{cls} case {name!r}: the store is stale (run tools/record_checks.py {NOTEBOOK})"
     nudged = {**case, "options": {**case["options"], "lr": case["options"]["lr"] * (1 + 1e-6)}}
     if "schedule" in case and "lr" in case["schedule"]:  # a schedule overrides lr before every step: nudge it there
         nudged["schedule"] = {**case["schedule"], "lr": [lr * (1 + 1e-6) for lr in case["schedule"]["lr"]]}
