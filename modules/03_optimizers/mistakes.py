@@ -70,6 +70,11 @@ MISTAKES = {
         (("sgd", "    param -= lr * direction", "    param = param - lr * direction"),),
         ("test_sgd_plain", "test_sgd_nesterov", "test_sgd_trajectories", "test_adam_bias_correction", "test_adam_trajectories",
          "test_adamw")),
+    "sgd_step_adds": _mistake(
+        "the step adds lr * direction instead of subtracting it (param += ...), so it climbs the loss", PLAIN,
+        (("sgd", "    param -= lr * direction", "    param += lr * direction"),),
+        ("test_sgd_plain", "test_sgd_nesterov", "test_sgd_trajectories", "test_adam_bias_correction", "test_adam_trajectories",
+         "test_adamw")),
     "momentum_buffer_starts_at_zero": _mistake(
         "the momentum buffer starts at zero instead of the first gradient (differs with dampening)", MOMENTUM,
         (("sgd_momentum", "        return np.array(grad, copy=True)", "        buf = np.zeros_like(grad)"),),
@@ -119,6 +124,21 @@ MISTAKES = {
                           "    exp_avg_sq += (1 - beta2) * grad * grad",
           "    exp_avg = beta1 * exp_avg + (1 - beta1) * grad\n    exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * grad * grad"),),
         ("test_adam_moments", "test_adam_bias_correction", "test_adam_trajectories", "test_adamw")),
+    "moments_betas_swapped": _mistake(
+        "beta1 and beta2 swapped in adam_moments_update_ (m averages with 0.999, v with 0.9)", MOMENTS,
+        (("adam_moments", "    exp_avg *= beta1\n    exp_avg += (1 - beta1) * grad\n    exp_avg_sq *= beta2\n"
+                          "    exp_avg_sq += (1 - beta2) * grad * grad",
+          "    exp_avg *= beta2\n    exp_avg += (1 - beta2) * grad\n    exp_avg_sq *= beta1\n"
+          "    exp_avg_sq += (1 - beta1) * grad * grad"),),
+        ("test_adam_moments", "test_adam_basics", "test_adam_trajectories", "test_adamw")),
+    "first_moment_without_one_minus_beta1": _mistake(
+        "the first moment adds the whole gradient (exp_avg += grad), without the (1 - beta1) factor", MOMENTS,
+        (("adam_moments", "    exp_avg += (1 - beta1) * grad", "    exp_avg += grad"),),
+        ("test_adam_moments", "test_adam_basics", "test_adam_trajectories", "test_adamw")),
+    "second_moment_of_abs_gradient": _mistake(
+        "the second moment averages |g| instead of g squared", MOMENTS,
+        (("adam_moments", "(1 - beta2) * grad * grad", "(1 - beta2) * np.abs(grad)"),),
+        ("test_adam_moments", "test_adam_basics", "test_adam_trajectories", "test_adamw")),
     "no_bias_correction": _mistake(
         "no bias correction (Adam's first step is 3.16 x lr)", BIAS,
         (("adam", "exp_avg / (1 - beta1 ** step)", "exp_avg"),
