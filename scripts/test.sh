@@ -2,7 +2,8 @@
 # The README's test command: set everything up on a fresh machine, lint, then run the test suite.
 #   scripts/test.sh            everything (what CI runs)
 #   scripts/test.sh --fast     the fast lane for people changing the code: everything but the Binder
-#                              build, the browser tests, the hub test and the full grading corpora
+#                              build, the browser tests, the hub test and the corpora (marker `corpus`,
+#                              pyproject.toml: whole mistake, cheating, slip and option corpora)
 # Other arguments go to pytest (e.g. scripts/test.sh --fast -k tensor).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -109,6 +109,7 @@ MUON_CASES = {
 
 
 @pytest.mark.parametrize("case", MUON_CASES)
+@pytest.mark.torch
 def test_muon_matches_torch_over_1000_steps(case, exact_newton_schulz):
     options = MUON_CASES[case]
     problem = NoisyLeastSquares(MUON_SHAPES, skip=1, seed=1)
@@ -118,6 +119,7 @@ def test_muon_matches_torch_over_1000_steps(case, exact_newton_schulz):
     assert_states_match(opt, topt)
 
 
+@pytest.mark.torch
 def test_muon_groups_with_their_own_options_match_torch(exact_newton_schulz):
     problem = NoisyLeastSquares(MUON_SHAPES, skip=0, seed=2)
     groups = [([0], {"lr": 0.01, "nesterov": False}), ([1, 2], {"adjust_lr_fn": "match_rms_adamw", "momentum": 0.8})]
@@ -127,6 +129,7 @@ def test_muon_groups_with_their_own_options_match_torch(exact_newton_schulz):
     assert_states_match(opt, topt)
 
 
+@pytest.mark.torch
 def test_muon_one_step_agrees_with_torchs_bfloat16_iteration_to_bfloat16_precision():
     "Unpatched torch: the Newton–Schulz output is rounded to bfloat16 (8 significant bits)."
     problem = NoisyLeastSquares([(32, 16)], seed=3)
@@ -175,6 +178,7 @@ ADAFACTOR_CASES = {
 
 
 @pytest.mark.parametrize("case", ADAFACTOR_CASES)
+@pytest.mark.torch
 def test_adafactor_matches_torch_over_1000_steps(case):
     options = ADAFACTOR_CASES[case]
     problem = NoisyLeastSquares(ADAFACTOR_SHAPES, skip=2, seed=4, sign=-1.0 if options.get("maximize") else 1.0)
@@ -184,6 +188,7 @@ def test_adafactor_matches_torch_over_1000_steps(case):
     assert_states_match(opt, topt)
 
 
+@pytest.mark.torch
 def test_adafactor_groups_with_their_own_options_match_torch():
     problem = NoisyLeastSquares(ADAFACTOR_SHAPES, skip=0, seed=5)
     groups = [([0, 2], {"lr": 0.03, "weight_decay": 0.1}), ([1, 3], {"d": 1.2, "maximize": False, "beta2_decay": -0.6})]
@@ -280,6 +285,7 @@ def test_bad_input_is_refused_naming_the_value(build, error, message):
     assert message in str(refused.value)
 
 
+@pytest.mark.torch
 def test_torch_refuses_what_tinytorch_refuses_where_torch_checks():
     "The same inputs are refused by torch (this is what 'as torch' means for them)."
     for build in [lambda: torch.optim.Muon([torch.ones(4)]), lambda: torch.optim.Muon([torch.ones(3, 2)], lr=-0.1),
