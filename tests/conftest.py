@@ -7,8 +7,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from filelock import FileLock
-
 from helpers import ROOT, kernel_env
+
 from tinytorch.course.claims import ENV_FILE
 from tinytorch.course.execute import CellResult, execute_notebook
 from tinytorch.course.layout import STUDENT_MARKER

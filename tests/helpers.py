@@ -7,7 +7,14 @@ from pathlib import Path
 import nbformat
 
 from tinytorch.course.layout import list_modules
-from tinytorch.course.notebooks import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION, marked_regions, nbgrader_meta
+from tinytorch.course.notebooks import (
+    BEGIN_HIDDEN,
+    BEGIN_SOLUTION,
+    END_HIDDEN,
+    END_SOLUTION,
+    marked_regions,
+    nbgrader_meta,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = list_modules(ROOT)

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-
 from lab_server import free_port
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,10 +14,10 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-
 from binder_build import REPO, build, record
 from lab_server import LabServer
 from leak_scan import course_secrets, find_leaks
+
 from tinytorch.course.layout import STUDENT_MARKER, list_modules
 from tinytorch.course.publish import instructor_files
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from lab_server import LabServer
 from playwright.sync_api import expect, sync_playwright
 
-from lab_server import LabServer
 from tinytorch.course.lab import lab_command
 from tinytorch.course.layout import find_module
 from tinytorch.course.student import build_student_tree

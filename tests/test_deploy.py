@@ -7,11 +7,9 @@ the resource limits a class needs).
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import ROOT
 
 K8S = ROOT / "deploy" / "k8s"

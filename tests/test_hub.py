@@ -22,9 +22,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from helpers import ROOT, copy_course
 from hub_class import Hub, course_environment, create_user, make_base, remove_user
+
 from tinytorch.course.notebooks import cells_by_grade_id, fill_solutions, nbgrader_meta
 from tinytorch.course.publish import publish
 

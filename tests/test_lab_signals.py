@@ -16,7 +16,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-
 from lab_server import free_port
 
 

@@ -1,6 +1,5 @@
 "Every source notebook runs top to bottom in a fresh kernel, offline, without an error."
 import pytest
-
 from helpers import ROOT, module_notebooks
 
 NOTEBOOKS = module_notebooks()

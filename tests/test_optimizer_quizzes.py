@@ -9,8 +9,8 @@ import importlib.util
 import math
 
 import pytest
-
 from helpers import ROOT
+
 from tinytorch.checks import quiz as quizzes
 from tinytorch.checks.stores import DATA_DIR, read_store
 

@@ -2,8 +2,8 @@
 import importlib.util
 
 import nbformat
-
 from helpers import ROOT
+
 from tinytorch.course.notebooks import cells_by_grade_id
 
 MODULE = ROOT / "modules" / "03_optimizers"

@@ -9,8 +9,17 @@ import numpy as np
 import pytest
 
 from tinytorch.core import optimizers as tt
-from tinytorch.core.optimizers import (SGD, Adagrad, Adam, AdamW, Lion, Optimizer, RMSprop,
-                                       expected_state_memory_bytes, state_memory_bytes)
+from tinytorch.core.optimizers import (
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    Lion,
+    Optimizer,
+    RMSprop,
+    expected_state_memory_bytes,
+    state_memory_bytes,
+)
 from tinytorch.core.tensor import Tensor
 
 ALL = {"SGD": lambda ps, **kw: SGD(ps, **{"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01, **kw}),

@@ -10,6 +10,7 @@ import itertools
 
 import numpy as np
 import pytest
+
 torch = pytest.importorskip("torch")  # the numerical reference; the suite runs without it, minus these tests
 
 from tinytorch.core import optimizers as tt

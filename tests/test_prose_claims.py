@@ -7,8 +7,8 @@ that has markers and checks every marker against what the run claimed (see CONTR
 that a wrong figure is known to fail.
 """
 import pytest
-
 from helpers import ROOT, module_notebooks, read_nb
+
 from tinytorch.course.claims import Quote, cell_fingerprint, quote_matches, quotes_in, read_claims
 
 MARKED = [nb for _, nb in module_notebooks() if "<!--claim:" in nb.read_text()]

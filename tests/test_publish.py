@@ -11,9 +11,9 @@ import subprocess
 
 import nbformat
 import pytest
-
 from helpers import ROOT, copy_course
 from leak_scan import course_secrets, find_leaks
+
 from tinytorch.course.cli import main
 from tinytorch.course.layout import STUDENT_MARKER, CourseError, list_modules
 from tinytorch.course.publish import destination, instructor_files, publish

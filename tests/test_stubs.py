@@ -1,11 +1,11 @@
 """The release's stubs name their exercise (tinytorch/course/stubs.py, docs/checks.md "Stubs")."""
 import nbformat
 import pytest
+from helpers import ROOT
 from nbformat.v4 import new_code_cell, new_notebook
 
 from tinytorch.course.layout import find_module
 from tinytorch.course.stubs import ExerciseStubs
-from helpers import ROOT
 
 
 def solution_cell(source):

@@ -6,17 +6,19 @@ tests read the cases (and the helpers that replay them) straight out of the note
 parts, replay them with torch, and compare with the recorded values, so neither can drift.
 """
 import ast
+import functools
 import math
 import re
 import warnings
 
 import numpy as np
 import pytest
-torch = pytest.importorskip("torch")  # the numerical reference; the suite runs without it, minus these tests
-from torch.optim import lr_scheduler as torch_sched
 
+torch = pytest.importorskip("torch")  # the numerical reference; the suite runs without it, minus these tests
 from helpers import ROOT, read_nb
+from torch.optim import lr_scheduler as torch_sched
 from torch_training import torch_accumulated_step, torch_copy
+
 from tinytorch.checks.stores import INSTRUCTOR_SUFFIX, read_store
 from tinytorch.course.notebooks import BEGIN_HIDDEN, END_HIDDEN, cells_by_grade_id, marked_regions
 
@@ -75,7 +77,8 @@ def test_recorded_wsd_factors_are_torch_lambda_lr_rates():
     ns = hidden_definitions("test_wsd_factor", {"np": np})
     for warmup, stable, decay, end, steps in ns["_WSD_CASES"]:
         optimizer = torch_groups(1.0)
-        scheduler = torch_sched.LambdaLR(optimizer, lambda t: wsd_factor(t, warmup, stable, decay, end))
+        scheduler = torch_sched.LambdaLR(optimizer, functools.partial(wsd_factor, warmup_steps=warmup, stable_steps=stable,
+                                                                      decay_steps=decay, end_factor=end))
         rates = [scheduler.get_last_lr()[0]]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

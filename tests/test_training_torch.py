@@ -5,13 +5,14 @@ permutations, replayed by index), same loss: the loss of every optimizer step mu
 """
 import numpy as np
 import pytest
+
 torch = pytest.importorskip("torch")  # the numerical reference; the suite runs without it, minus these tests
 from threadpoolctl import threadpool_limits
+from torch_training import torch_accumulated_step, torch_copy
 
 from tinytorch.core import optimizers as tto
 from tinytorch.core import training as tt
 from tinytorch.core.nn import CrossEntropyLoss
-from torch_training import torch_accumulated_step, torch_copy
 
 pytestmark = pytest.mark.torch
 TOL = 1e-8

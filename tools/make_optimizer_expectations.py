@@ -13,6 +13,7 @@ tests/test_optimizers_expectations.py checks the stored values against the refer
 against torch.optim, so they cannot drift.
 """
 import ast
+import functools
 import sys
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def run_cases(run_test_problem, make_class, cases):
     for name, case in cases.items():
         case = dict(case)
         options = case.pop("options")
-        results[name] = run_test_problem(lambda params: make_class(params, **options), **case)
+        results[name] = run_test_problem(functools.partial(make_class, **options), **case)
     return results
 
 

@@ -36,8 +36,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .handin import MANIFEST
 from .collect_names import Matcher, Owner
+from .handin import MANIFEST
 from .layout import CourseError, Module
 from .learner_ids import check_learner_id, same_key
 from .nbgrader_runner import exchange_folder, prepare_course_dir, run_nbgrader
@@ -397,6 +397,7 @@ def collect_downloads(source, course_dir, modules, only=None, id_pattern=None) -
 def _exchange_course_id() -> str:
     "The course id nbgrader uses in the exchange (`c.CourseDirectory.course_id` of the course config)."
     from traitlets.config.loader import PyFileConfigLoader
+
     from .nbgrader_runner import CONFIG
     return PyFileConfigLoader(CONFIG.name, str(CONFIG.parent)).load_config().CourseDirectory.course_id
 
