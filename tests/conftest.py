@@ -42,7 +42,8 @@ def shared(folder: Path, name: str, make) -> Path:
 
 @pytest.fixture(scope="session")
 def student_tree(shared_dir) -> Path:
-    "The student tree built from this repository, once per test run (shared by the xdist workers; read it, don't change it)."
+    """The student tree built from this repository, once per test run (shared by the xdist workers: read it,
+    don't change it)."""
     tree = shared(shared_dir, "student", lambda path: build_student_tree(ROOT, path / "tree")) / "tree"
     assert (tree / STUDENT_MARKER).is_file()
     return tree

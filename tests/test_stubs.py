@@ -16,7 +16,8 @@ def solution_cell(source):
 
 
 def clear(*cells):
-    nb = new_notebook(cells=list(cells), metadata={"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}})
+    kernelspec = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb = new_notebook(cells=list(cells), metadata={"kernelspec": kernelspec})
     stubs = ExerciseStubs()
     stubs.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     nb, _ = stubs.preprocess(nb, {})
@@ -67,7 +68,8 @@ def test_a_solution_cell_without_regions_and_malformed_regions_behave_as_in_nbgr
 
 
 def test_the_released_optimizers_name_every_exercise(student_tree):
-    "Module 03's release (as the student tree holds it): every stub carries its EXERCISE text, and no solution line survives."
+    """Module 03's release (as the student tree holds it): every stub carries its EXERCISE text, and no
+    solution line survives."""
     module = find_module(ROOT, "03")
     released_dir = student_tree / "modules" / module.id
     released = nbformat.read(released_dir / module.notebook.name, as_version=4)
@@ -79,7 +81,8 @@ def test_the_released_optimizers_name_every_exercise(student_tree):
         lines = [line.strip() for c in cells for line in c.source.split("\n")]
         return [after for before, after in zip(lines, lines[1:]) if before == "# YOUR CODE HERE"]
     stubs = stubs_of(exercises)
-    assert len(exercises) == 9 and len(stubs) == 11, (len(exercises), stubs)     # exercises 1-9; exercise 1 has three regions
+    # exercises 1-9; exercise 1 has three regions
+    assert len(exercises) == 9 and len(stubs) == 11, (len(exercises), stubs)
     assert len(stubs_of(quizzes)) == len(quizzes) >= 10, "every quiz cell's stub says what to do"
     assert all(s.startswith("raise NotImplementedError(") and s != "raise NotImplementedError()"
                for s in stubs + stubs_of(quizzes)), stubs

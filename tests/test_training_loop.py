@@ -89,7 +89,8 @@ def test_accumulation_equals_one_large_batch_even_with_a_short_last_batch(small)
     def params_after(accumulation, batch_size):
         model = tt.make_mlp((64, 16, 10), seed=2, dtype="float64")
         loader = tt.DataLoader(tt.ArrayDataset(X[:90], y[:90]), batch_size=batch_size)
-        record = tt.train_epoch(model, loader, CrossEntropyLoss(), SGD(model.parameters(), lr=0.3), accumulation_steps=accumulation)
+        record = tt.train_epoch(model, loader, CrossEntropyLoss(), SGD(model.parameters(), lr=0.3),
+                                accumulation_steps=accumulation)
         return [p.data for p in model.parameters()], record
     # 90 examples: one step over all of them, as 1 batch of 90, or 4 x 25 micro-batches (the last of 15)
     big, big_record = params_after(1, 90)

@@ -376,7 +376,8 @@ def collect_downloads(source, course_dir, modules, only=None, id_pattern=None) -
     existing = [p.name for p in submitted.iterdir() if p.is_dir()] if submitted.is_dir() else []
     chosen = choose(drop_collisions(candidates, existing, report), report)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    for (student, module_id, notebook), c in sorted(chosen.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "")):
+    in_order = sorted(chosen.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or ""))
+    for (student, module_id, notebook), c in in_order:
         try:
             state = _store(course, c, stamp)
         except (CourseError, OSError) as e:

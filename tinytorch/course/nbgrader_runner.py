@@ -51,7 +51,8 @@ def _copy_source(course: Path, module_dir, assignment_id: str) -> None:
     "Put a module's folder (without the instructor-only files) into the course as nbgrader's source/<id>/."
     source = course / "source" / assignment_id
     shutil.rmtree(source, ignore_errors=True)
-    shutil.copytree(module_dir, source, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", *INSTRUCTOR_ONLY))
+    shutil.copytree(module_dir, source,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", *INSTRUCTOR_ONLY))
 
 
 def release_notebooks(module_dir, assignment_id: str, work_dir) -> Path:
