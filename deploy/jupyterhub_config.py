@@ -18,11 +18,11 @@ and a real class:
 | TINYTORCH_EXCHANGE | nbgrader's exchange (c.Exchange.root) | /srv/nbgrader/exchange |
 | TINYTORCH_HUB_STATE | the hub's own files (database, cookie secret, Jupyter settings per role) | /srv/tinytorch-hub |
 | TINYTORCH_HUB_IP / TINYTORCH_HUB_PORT | where the hub listens | 127.0.0.1 / 8000 |
-| TINYTORCH_HUB_API_PORT / TINYTORCH_PROXY_API_PORT | the hub's and the proxy's internal APIs (on 127.0.0.1) | 8081 / 8001 |
+| TINYTORCH_HUB_API_PORT / TINYTORCH_PROXY_API_PORT | the hub's and the proxy's APIs (127.0.0.1) | 8081 / 8001 |
 | TINYTORCH_HUB_AUTH | `pam` (the machine's passwords) or `dummy` (one shared password, tests only) | pam |
 | TINYTORCH_HUB_PASSWORD | the shared password of `dummy` | (required with dummy) |
-| TINYTORCH_ENV | the Python environment of the users' servers (the published repository installed, + jupyterhub) | this hub's |
-| TINYTORCH_PROXY | configurable-http-proxy (`npm ci --prefix deploy/proxy` installs it there) | deploy/proxy/node_modules/.bin/configurable-http-proxy |
+| TINYTORCH_ENV | the users' servers' Python (the published repository installed, + jupyterhub) | this hub's |
+| TINYTORCH_PROXY | configurable-http-proxy (`npm ci --prefix deploy/proxy`) | deploy/proxy/node_modules/.bin/... |
 
 For a real class put the hub behind TLS and use your institution's login: PAM (the default here)
 for machine accounts, or an OAuthenticator / LTI authenticator with `c.LocalAuthenticator.create_system_users`
@@ -79,7 +79,8 @@ c.Spawner.cmd = [str(USER_ENV_BIN / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 120  # a cold JupyterLab on a busy machine
 c.Spawner.http_timeout = 120
-c.Spawner.mem_limit = os.environ.get("TINYTORCH_MEM_LIMIT", "2G")  # exported as MEM_LIMIT (shown, not enforced, by local processes)
+# Exported as MEM_LIMIT (shown, not enforced, by local processes).
+c.Spawner.mem_limit = os.environ.get("TINYTORCH_MEM_LIMIT", "2G")
 
 
 def _write_json(path: Path, data) -> None:
@@ -92,7 +93,8 @@ def write_role_settings(role: str, hidden_plugins, server_extensions_off, nbgrad
     plugins switched off and locked, server extensions switched off, nbgrader's exchange settings."""
     folder = STATE / "jupyter" / role
     _write_json(folder / "labconfig" / "page_config.json",
-                {"disabledExtensions": {p: True for p in hidden_plugins}, "lockedExtensions": {p: True for p in hidden_plugins}})
+                {"disabledExtensions": {p: True for p in hidden_plugins},
+                 "lockedExtensions": {p: True for p in hidden_plugins}})
     _write_json(folder / "jupyter_server_config.json",
                 {"ServerApp": {"jpserver_extensions": {e: False for e in server_extensions_off}}})
     (folder / "nbgrader_config.py").write_text("c = get_config()  # noqa: F821\n" + "\n".join(nbgrader_lines) + "\n")
@@ -105,7 +107,8 @@ def write_role_settings(role: str, hidden_plugins, server_extensions_off, nbgrad
 
 exchange_lines = [f"c.CourseDirectory.course_id = {COURSE_ID!r}", f"c.Exchange.root = {str(EXCHANGE)!r}"]
 ROLE_SETTINGS = {
-    "learner": write_role_settings("learner", LEARNER_HIDDEN, ["nbgrader.server_extensions.formgrader"], exchange_lines),
+    "learner": write_role_settings("learner", LEARNER_HIDDEN, ["nbgrader.server_extensions.formgrader"],
+                                   exchange_lines),
     "instructor": write_role_settings("instructor", INSTRUCTOR_HIDDEN, [], exchange_lines + [
         # The instructor's grading folder (what `tinytorch release/collect/grade --course-dir ~/grading` use),
         # shown by the formgrader.

@@ -51,7 +51,8 @@ class BinderBuild:
         proc = subprocess.run(cmd, cwd=cwd, env=self.env(), capture_output=True, text=True, timeout=timeout)
         if step:
             self.seconds[step] = round(time.monotonic() - start, 1)
-        assert proc.returncode == 0, f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        assert proc.returncode == 0, \
+            f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
         return proc
 
 
@@ -106,7 +107,8 @@ def record(result: BinderBuild, artifacts: Path, **extra) -> dict:
                "student_tree_mib": round(folder_bytes(result.checkout) / 2**20, 2),
                "published_files_mib": round(result.published.tree_bytes / 2**20, 2),
                "published_git_mib": round(result.published.git_bytes / 2**20, 2),
-               "python": subprocess.run([str(result.python), "--version"], capture_output=True, text=True).stdout.strip(),
+               "python": subprocess.run([str(result.python), "--version"],
+                                        capture_output=True, text=True).stdout.strip(),
                **extra}
     artifacts.mkdir(parents=True, exist_ok=True)
     (artifacts / "binder-build.json").write_text(json.dumps(figures, indent=2) + "\n")

@@ -7,7 +7,14 @@ from pathlib import Path
 import nbformat
 
 from tinytorch.course.layout import list_modules
-from tinytorch.course.notebooks import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION, marked_regions, nbgrader_meta
+from tinytorch.course.notebooks import (
+    BEGIN_HIDDEN,
+    BEGIN_SOLUTION,
+    END_HIDDEN,
+    END_SOLUTION,
+    marked_regions,
+    nbgrader_meta,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = list_modules(ROOT)
@@ -32,7 +39,8 @@ def secret_lines() -> dict[str, str]:
         for path in sorted(module.dir.glob("*.ipynb")):
             for cell in read_nb(path).cells:
                 text = cell.source
-                for begin, end, kind in [(BEGIN_SOLUTION, END_SOLUTION, "solution"), (BEGIN_HIDDEN, END_HIDDEN, "hidden test")]:
+                for begin, end, kind in [(BEGIN_SOLUTION, END_SOLUTION, "solution"),
+                                         (BEGIN_HIDDEN, END_HIDDEN, "hidden test")]:
                     for region in marked_regions(cell.source, begin, end):
                         text = text.replace(region, "")
                         for line in region.splitlines():

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-
 from lab_server import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,7 +62,8 @@ def world_python() -> Path:
         subprocess.run([str(patchelf), "--set-rpath", "$ORIGIN/../lib", str(python)], check=True)
         for path in [runtime, *runtime.rglob("*")]:
             if not path.is_symlink():
-                path.chmod(path.stat().st_mode | 0o005 if path.is_dir() or path.stat().st_mode & 0o100 else path.stat().st_mode | 0o004)
+                mode = path.stat().st_mode
+                path.chmod(mode | 0o005 if path.is_dir() or mode & 0o100 else mode | 0o004)
         (runtime / "ready").write_text("ok\n")
     assert _world_usable(python), python
     return python
@@ -83,7 +83,8 @@ def course_environment(published: Path) -> Path:
         (venv / "requirements.txt").write_text(pins)
         subprocess.run([*pip, "-r", str(venv / "requirements.txt")], check=True, capture_output=True, timeout=1200)
         (venv / "ready").write_text("ok\n")
-    subprocess.run([*pip, "--no-deps", "--force-reinstall", str(published)], check=True, capture_output=True, timeout=600)
+    subprocess.run([*pip, "--no-deps", "--force-reinstall", str(published)],
+                   check=True, capture_output=True, timeout=600)
     return venv
 
 
@@ -102,7 +103,8 @@ class UnixUser:
         proc = subprocess.run([runuser, "-u", self.name, "--", *map(str, cmd)], cwd=cwd or self.home, env=env,
                               capture_output=True, text=True, timeout=timeout)
         if check:
-            assert proc.returncode == 0, f"as {self.name}: {' '.join(map(str, cmd))} -> {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+            assert proc.returncode == 0, (f"as {self.name}: {' '.join(map(str, cmd))} -> {proc.returncode}\n"
+                                          f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
         return proc
 
 
@@ -166,7 +168,8 @@ class Hub:
                "TINYTORCH_ENV": str(self.env), "TINYTORCH_PROXY": str(install_proxy())}
         log = open(self.log_path, "w")
         self.proc = subprocess.Popen([str(self.env / "bin" / "jupyterhub"), "-f", str(DEPLOY / "jupyterhub_config.py")],
-                                     cwd=self.base, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                     cwd=self.base, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
         log.close()
         started = time.monotonic()
         while time.monotonic() < started + START_TIMEOUT:

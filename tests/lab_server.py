@@ -34,7 +34,8 @@ class LabServer:
         self.log_path = Path(log_path)
         # The port is ours (a free one); every other option the caller gave (e.g. `tinytorch lab`'s) is kept.
         cmd = [arg for arg in lab_cmd if not arg.startswith(("--ServerApp.port=", "--port="))]
-        ours = ["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+        ours = ["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
+                "--ServerApp.port_retries=0",
                 f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}", *extra_args]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             ours.append("--allow-root")  # this machine runs as root; Binder runs as a normal user

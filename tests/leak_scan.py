@@ -9,6 +9,7 @@ the course site make.
 from pathlib import Path
 
 from helpers import read_nb, secret_lines
+
 from tinytorch.course.notebooks import BEGIN_HIDDEN, BEGIN_SOLUTION
 
 MARKERS = (BEGIN_SOLUTION, BEGIN_HIDDEN)

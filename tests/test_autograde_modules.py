@@ -2,8 +2,8 @@
 release gets zero. This is the contract every module's tests must keep."""
 import nbformat
 import pytest
-
 from helpers import MODULES, graded_test_cells, read_nb
+
 from tinytorch.course.autograde import autograde
 from tinytorch.course.notebooks import fill_solutions, nbgrader_meta
 

@@ -4,8 +4,8 @@ Binder builds the published student repository (`tinytorch publish`), never this
 test publishes this working tree, clones the published repository, makes a fresh virtual
 environment from that clone's binder/ alone, runs its binder/postBuild and checks what a learner
 gets: the student notebooks, no solution code anywhere, the learner's own package installed,
-JupyterLab serving module 01 without the instructor's tools. It takes a few minutes (mostly `pip install`), and writes its timings and
-sizes to test-artifacts/binder-build.json.
+JupyterLab serving module 01 without the instructor's tools. It takes a few minutes (mostly `pip install`),
+and writes its timings and sizes to test-artifacts/binder-build.json.
 """
 import json
 import re
@@ -14,10 +14,10 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-
 from binder_build import REPO, build, record
 from lab_server import LabServer
 from leak_scan import course_secrets, find_leaks
+
 from tinytorch.course.layout import STUDENT_MARKER, list_modules
 from tinytorch.course.publish import instructor_files
 
@@ -65,7 +65,8 @@ def test_postbuild_refuses_the_instructor_tree(tmp_path):
 def test_postbuild_is_executable_in_git():
     "repo2docker runs binder/postBuild as a program: git must store it with the executable bit."
     for script in ("binder/postBuild", "binder/jupyter-learner-config"):
-        mode = subprocess.run(["git", "ls-files", "-s", script], cwd=REPO, capture_output=True, text=True).stdout.split()
+        mode = subprocess.run(["git", "ls-files", "-s", script], cwd=REPO,
+                              capture_output=True, text=True).stdout.split()
         assert mode and mode[0] == "100755", f"{script} is not committed as executable: {mode}"
 
 
@@ -83,8 +84,10 @@ def check_learner_environment(result) -> None:
 
     # The published repository: every module's released notebook, nothing of the instructor's.
     assert (tree / STUDENT_MARKER).is_file(), "the checkout is not a published student repository"
-    assert badge_target(tree / "README.md")[:3] == badge_target()[:3], "the learner README's badge is not the published repository's"
-    history = subprocess.run(["git", "rev-list", "--all"], cwd=tree, capture_output=True, text=True, check=True).stdout.split()
+    assert badge_target(tree / "README.md")[:3] == badge_target()[:3], \
+        "the learner README's badge is not the published repository's"
+    history = subprocess.run(["git", "rev-list", "--all"], cwd=tree,
+                             capture_output=True, text=True, check=True).stdout.split()
     instructor = subprocess.run(["git", "rev-list", "--all"], cwd=REPO, capture_output=True, text=True).stdout.split()
     assert history and not set(history) & set(instructor), "the published history holds instructor commits"
     assert instructor_files(tree) == [], "an instructor store is in the published repository"

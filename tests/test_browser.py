@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from lab_server import LabServer
 from playwright.sync_api import expect, sync_playwright
 
-from lab_server import LabServer
 from tinytorch.course.lab import lab_command
 from tinytorch.course.layout import find_module
 from tinytorch.course.student import build_student_tree
@@ -97,7 +97,8 @@ def where(notebook: Path, grade_id: str = None, containing: str = None) -> tuple
     holds the notebook's cells in the file's order, and the line confirms we found the right one."""
     for index, cell in enumerate(_cells(notebook)):
         if (grade_id and _grade_id(cell) == grade_id) or (containing and containing in _source(cell)):
-            return index, next(line for line in _source(cell).splitlines() if line.strip() and not line.startswith("#|"))
+            return index, next(line for line in _source(cell).splitlines()
+                               if line.strip() and not line.startswith("#|"))
     raise AssertionError(f"no cell {grade_id or containing!r} in {notebook}")
 
 
@@ -145,7 +146,8 @@ class Learner:
 
     def type_into(self, cell, text: str):
         "Replace the cell's code with `text`, entered through the editor as typed input."
-        cell.locator(".cm-content").click(position={"x": 10, "y": 5})  # its first line: cells can be taller than the window
+        # its first line: cells can be taller than the window
+        cell.locator(".cm-content").click(position={"x": 10, "y": 5})
         self.page.keyboard.press("Control+a")
         # One input event for the whole text: the editor's auto-indent would re-indent line by line.
         self.page.keyboard.insert_text(text)
@@ -153,14 +155,16 @@ class Learner:
 
     def run(self, cell):
         "Run one cell (Ctrl+Enter) and wait until it has finished."
-        cell.locator(".cm-content").click(position={"x": 10, "y": 5})  # its first line: cells can be taller than the window
+        # its first line: cells can be taller than the window
+        cell.locator(".cm-content").click(position={"x": 10, "y": 5})
         self.page.keyboard.press("Control+Enter")
         expect(cell.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[\d+\]"))
         self.wait_idle()
 
     def run_from(self, cell, count: int):
         "Run `count` cells from `cell` on with Shift+Enter (run, then select the next), as a learner steps through."
-        cell.locator(".cm-content").click(position={"x": 10, "y": 5})  # its first line: cells can be taller than the window
+        # its first line: cells can be taller than the window
+        cell.locator(".cm-content").click(position={"x": 10, "y": 5})
         self.page.keyboard.press("Escape")
         for _ in range(count):
             self.page.keyboard.press("Shift+Enter")
@@ -259,7 +263,8 @@ def test_learner_solves_an_exercise_exports_it_and_imports_it(learner, student_l
 
     # Export: save first (the export reads the notebook file), then run the module's last cell.
     you.save()
-    assert _source(_cell(released, PATH.exercise)).rstrip() == solution.rstrip(), "the saved notebook lacks what was typed"
+    assert _source(_cell(released, PATH.exercise)).rstrip() == solution.rstrip(), \
+        "the saved notebook lacks what was typed"
     export = you.cell(where(released, containing="export_from_notebook("))
     you.run(export)
     expect(export.locator(".jp-OutputArea")).to_contain_text("Exported")
@@ -297,7 +302,8 @@ def test_untouched_exercise_shows_a_clear_not_implemented_error(learner, student
     you.show(test)
     you.shot("not-implemented")
     error = you.error_of(test)
-    assert "NotImplementedError" in error and "raise NotImplementedError(" in error, error   # the stub names its exercise
+    # the stub names its exercise
+    assert "NotImplementedError" in error and "raise NotImplementedError(" in error, error
     assert re.search(r"in [\w.]+\(", error), f"the traceback should name the learner's function:\n{error}"
     # A failed exercise is an ordinary error: the kernel lives on, no dialog, no crash page.
     assert you.page.locator(".jp-Dialog").count() == 0

@@ -4,8 +4,8 @@ import subprocess
 import sys
 
 import pytest
-
 from helpers import ROOT, copy_course, kernel_env
+
 from tinytorch.course.cli import main
 from tinytorch.course.lab import lab_command
 from tinytorch.course.layout import CourseError, find_module, find_root
@@ -68,8 +68,9 @@ def test_lab_serves_only_student_trees(student_tree):
 
 
 def test_export_refuses_when_the_notebook_on_disk_is_older_than_what_ran(tmp_path):
-    from tinytorch.course.export import unsaved_exports
     import nbformat
+
+    from tinytorch.course.export import unsaved_exports
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("#| export\ndef f():\n    return 1"),
                                          nbformat.v4.new_code_cell("#| export\nclass A:\n    pass")])
     path = tmp_path / "m.ipynb"

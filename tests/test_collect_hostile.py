@@ -337,7 +337,8 @@ def expected_tensor():
 def _broken(kind: str) -> bytes:
     nb = json.loads(HONEST)
     gids = [nbgrader_meta(c).get("grade_id") for c in nb["cells"]]
-    test = next(i for i, c in enumerate(nb["cells"]) if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution"))
+    test = next(i for i, c in enumerate(nb["cells"])
+                if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution"))
     if kind == "deleted":
         del nb["cells"][test]
     elif kind == "duplicated":
@@ -391,7 +392,8 @@ def test_unreadable_notebooks_are_fatal_with_the_points_they_cost(expected_tenso
     check = check_notebook_bytes(data, "tensor.ipynb", expected_tensor.expected_cells)
     assert not check.gradable and check.notebook is None
     total = sum(expected_tensor.tests.values())
-    assert len(check.problems) == 1 and words in check.messages[0] and f"its {total:g} points score 0" in check.messages[0]
+    assert len(check.problems) == 1 and words in check.messages[0]
+    assert f"its {total:g} points score 0" in check.messages[0]
 
 
 def test_json_depth_limit_is_what_it_says():

@@ -7,11 +7,9 @@ the resource limits a class needs).
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import ROOT
 
 K8S = ROOT / "deploy" / "k8s"
@@ -33,8 +31,8 @@ def exchange():
 
 
 def test_yamllint_is_clean():
-    proc = subprocess.run([sys.executable, "-m", "yamllint", "-f", "parsable", "-c", str(K8S / ".yamllint.yaml"), str(K8S)],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "yamllint", "-f", "parsable",
+                           "-c", str(K8S / ".yamllint.yaml"), str(K8S)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -62,7 +60,8 @@ def test_role_settings_come_from_the_configmap(values, exchange):
             json.loads(data[item["key"]])
     learner = json.loads(data["learner-page-config"])
     assert learner["disabledExtensions"]["@jupyter/nbgrader:formgrader"] is True
-    assert learner["disabledExtensions"]["@jupyter/nbgrader:assignment-list"] is False, "learners need the Assignments tab"
+    assert learner["disabledExtensions"]["@jupyter/nbgrader:assignment-list"] is False, \
+        "learners need the Assignments tab"
     hook = values["hub"]["extraConfig"]["tinytorch-roles"]
     compile(hook, "tinytorch-roles", "exec")
     assert "/etc/tinytorch/{role}" in hook
@@ -88,10 +87,12 @@ def test_one_machine_config_writes_the_role_settings(tmp_path):
             "'allowed': sorted(c.Authenticator.allowed_users), 'admins': sorted(c.Authenticator.admin_users)}))")
     env = {"TINYTORCH_HUB_STATE": str(tmp_path / "state"), "TINYTORCH_INSTRUCTORS": "prof",
            "TINYTORCH_LEARNERS": "ana ben", "TINYTORCH_EXCHANGE": "/srv/x", "PATH": "/usr/bin:/bin"}
-    out = json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
+    out = json.loads(subprocess.run([sys.executable, "-c", code], env=env,
+                                    capture_output=True, text=True, check=True).stdout)
     assert out == {"auth": "pam", "allowed": ["ana", "ben", "prof"], "admins": ["prof"]}
     learner = tmp_path / "state" / "jupyter" / "learner"
     page = json.loads((learner / "labconfig" / "page_config.json").read_text())
-    assert page["disabledExtensions"]["@jupyter/nbgrader:formgrader"] and "@jupyter/nbgrader:assignment-list" not in page["disabledExtensions"]
+    assert page["disabledExtensions"]["@jupyter/nbgrader:formgrader"]
+    assert "@jupyter/nbgrader:assignment-list" not in page["disabledExtensions"]
     assert "c.Exchange.root = '/srv/x'" in (learner / "nbgrader_config.py").read_text()
     assert "~/grading" in (tmp_path / "state" / "jupyter" / "instructor" / "nbgrader_config.py").read_text()

@@ -2,8 +2,8 @@
 nbgrader's exchange matches a learner's feedback by), nothing is overwritten, and a hand-in that did
 not come through the exchange is named, not silently dropped. The whole route runs in tests/test_hub.py."""
 import pytest
-
 from helpers import ROOT
+
 from tinytorch.course.cli import main
 from tinytorch.course.feedback_release import complete_feedback_folders
 from tinytorch.course.layout import CourseError, find_module

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from helpers import ROOT, copy_course
 from hub_class import Hub, course_environment, create_user, make_base, remove_user
+
 from tinytorch.course.notebooks import cells_by_grade_id, fill_solutions, nbgrader_meta
 from tinytorch.course.publish import publish
 
@@ -149,7 +149,8 @@ def grades(csv_path: Path) -> dict:
 @pytest.fixture(scope="module")
 def classroom():
     "Users, the users' environment and the hub; everything removed afterwards."
-    if shutil.which("useradd") is None or subprocess.run(["id", "-u"], capture_output=True, text=True).stdout.strip() != "0":
+    is_root = subprocess.run(["id", "-u"], capture_output=True, text=True).stdout.strip() == "0"
+    if shutil.which("useradd") is None or not is_root:
         pytest.fail("the hub test creates Unix users: run it as root (CI does)")
     assert CHROMIUM.is_file(), f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium"
     started = time.monotonic()
@@ -183,7 +184,8 @@ def instructor_run(classroom, *args, cwd=None):
     "A command in the instructor's terminal on the hub: their Jupyter settings, their checkout's tinytorch."
     instructor, hub = classroom["instructor"], classroom["hub"]
     return instructor.run(args, env_bin=classroom["env"] / "bin", cwd=cwd, extra_env={
-        "JUPYTER_CONFIG_DIR": str(hub.base / "state" / "jupyter" / "instructor"), "PYTHONPATH": str(classroom["course"])})
+        "JUPYTER_CONFIG_DIR": str(hub.base / "state" / "jupyter" / "instructor"),
+        "PYTHONPATH": str(classroom["course"])})
 
 
 def tinytorch(classroom, *args, course_dir="grading"):
@@ -248,7 +250,8 @@ def test_a_class_on_jupyterhub(classroom):
             graded = tinytorch(classroom, "grade", "01", "--workers", "2", "--no-progress")
             ARTIFACTS.mkdir(exist_ok=True)
             (ARTIFACTS / "hub-grade.txt").write_text(graded.stdout + graded.stderr + "\n" + "\n".join(
-                f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted((grading / "results" / MODULE).glob("*.json"))))
+                f"--- {p.name}\n{p.read_text()[-3000:]}"
+                for p in sorted((grading / "results" / MODULE).glob("*.json"))))
             released = tinytorch(classroom, "release-feedback", "01", "--exchange", str(hub.exchange)).stdout
             assert "for 2 learner(s)" in released, released
             lap("instructor: collect, grade, release feedback")
@@ -295,6 +298,7 @@ def test_a_class_on_jupyterhub(classroom):
     timings["wall seconds"] = round(time.monotonic() - classroom["started"], 1)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "hub-class.json").write_text(json.dumps(
-        {"timings": timings, "scores": {"A (all solved)": on_hub[learner_a.name], "B (half solved)": on_hub[learner_b.name]}},
+        {"timings": timings,
+         "scores": {"A (all solved)": on_hub[learner_a.name], "B (half solved)": on_hub[learner_b.name]}},
         indent=2) + "\n")
     print("hub class:", json.dumps(timings))

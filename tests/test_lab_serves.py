@@ -8,9 +8,9 @@ import urllib.error
 import urllib.request
 
 import pytest
-
 from helpers import ROOT
 from lab_server import LabServer
+
 from tinytorch.course.lab import lab_command
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-
 from lab_server import free_port
 
 
@@ -50,7 +49,8 @@ def test_sigterm_to_tinytorch_lab_stops_the_server_and_its_kernels(student_tree,
                 _get(port, token, "api/status")
                 break
             except OSError:
-                assert time.monotonic() < deadline, "tinytorch lab did not serve within 90 s\n" + (tmp_path / "lab.log").read_text()
+                assert time.monotonic() < deadline, \
+                    "tinytorch lab did not serve within 90 s\n" + (tmp_path / "lab.log").read_text()
                 time.sleep(0.5)
         kernel = _get(port, token, "api/kernels", method="POST", body=b"{}")
         server = psutil.Process(lab.pid)

@@ -9,7 +9,11 @@ release is a row too: its first failure must say which exercise to write.
 
 Targets (issue 11): every mistake marked `visible` fails a visible check (a graded test cell, not a
 crash elsewhere), and at least 90 % of them are named. The table goes to test-artifacts/.
+
+Every mistake of every notebook is a corpus (marker `corpus`, not in the fast lane); the fast lane runs
+one fingerprinted mistake per notebook through the same loop.
 """
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +26,7 @@ from tinytorch.course.mistakes import apply_mistake, load_catalogue, mistakes_fo
 from tinytorch.course.notebooks import BEGIN_HIDDEN, END_HIDDEN
 
 ARTIFACTS = ROOT / "test-artifacts"
+LEARNER_STORES = ROOT / "tinytorch" / "checks" / "data"   # the visible checks' recorded values and fingerprints
 HIDDEN_REGION = re.compile(rf"^[ \t]*{re.escape(BEGIN_HIDDEN)}.*?^[ \t]*{re.escape(END_HIDDEN)}[^\n]*\n?", re.S | re.M)
 NAMED_TARGET = 0.9
 
@@ -70,18 +75,56 @@ def test_every_module_has_a_mistake_catalogue():
     assert not missing, f"modules without a mistake catalogue (modules/NN_name/mistakes.py): {missing}"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("notebook", _catalogued_notebooks(), ids=lambda p: p.stem)
-def test_visible_checks_name_the_catalogued_mistakes(notebook):
+def _catalogue(notebook: Path) -> dict:
+    "The catalogued mistakes that patch `notebook` (the module's catalogue and the notebook's own)."
     folder = notebook.parent
     catalogue = load_catalogue(folder / "mistakes.py") | load_catalogue(folder / f"{notebook.stem}_mistakes.py")
+    return mistakes_for(notebook, catalogue)
+
+
+def _row(notebook: Path, source, name: str, mistake) -> Row:
+    "The learner's loop for one mistake: applied to the reference, hidden tests removed, run to the first error."
+    patched = without_hidden_tests(apply_mistake(source, mistake, name))
+    cell, graded, error = first_failure(patched, notebook.parent)
+    return Row(name, mistake.visible, cell, graded, bool(error) and mistake.description in error,
+               (error or "no visible check failed").split("\n")[0])
+
+
+def _fingerprinted(notebook: Path) -> set:
+    "The mistakes a visible check of `notebook` recognises: those with a fingerprint in the learner store."
+    found, todo = set(), [json.loads((LEARNER_STORES / f"{notebook.stem}.json").read_text())["cells"]]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("mistake"), str):
+                found.add(node["mistake"])
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", _catalogued_notebooks(), ids=lambda p: p.stem)
+def test_a_sample_mistake_fails_a_visible_check_that_names_it(notebook):
+    """The fast lane's sample of the corpus below: per notebook, one catalogued visible mistake goes round
+    the loop. It is the first one the learner store fingerprints, which the learner must then read by its
+    description; a notebook whose checks name mistakes otherwise (no fingerprints) gives its first visible one."""
+    known = _fingerprinted(notebook)
+    visible = {n: m for n, m in _catalogue(notebook).items() if m.visible}
+    name = next((n for n in visible if n in known), next(iter(visible)))
+    row = _row(notebook, read_nb(notebook), name, visible[name])
+    assert row.in_test_cell, f"{notebook.name}: {name} passes every visible check (or crashes outside one): {row}"
+    if name in known:
+        assert row.named, f"{notebook.name}: the visible check that fails for {name} does not name it: {row.message}"
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+@pytest.mark.parametrize("notebook", _catalogued_notebooks(), ids=lambda p: p.stem)
+def test_visible_checks_name_the_catalogued_mistakes(notebook):
     source = read_nb(notebook)
-    rows = []
-    for name, mistake in mistakes_for(notebook, catalogue).items():
-        patched = without_hidden_tests(apply_mistake(source, mistake, name))
-        cell, graded, error = first_failure(patched, folder)
-        rows.append(Row(name, mistake.visible, cell, graded, bool(error) and mistake.description in error,
-                        (error or "no visible check failed").split("\n")[0]))
+    rows = [_row(notebook, source, name, mistake) for name, mistake in _catalogue(notebook).items()]
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"learner-loop-{notebook.stem}.md").write_text(table(notebook, rows))
     print(table(notebook, rows))

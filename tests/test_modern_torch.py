@@ -48,14 +48,16 @@ class NoisyLeastSquares:
     def grad(self, i, value, t):
         if self.skip == i and t % 4 == 3:
             return None
-        return np.asarray(self.sign * (self.scale[i] * (value - self.target[i]) + self.noise[i][t]))   # 0-d stays an array
+        # np.asarray: a 0-d result stays an array
+        return np.asarray(self.sign * (self.scale[i] * (value - self.target[i]) + self.noise[i][t]))
 
 
 def run_both(make_tt, make_torch, problem, steps=STEPS, groups=None):
     """Step tinytorch and torch side by side; the largest difference of the parameters over all
     steps, and both optimizers. `groups` splits the parameters into groups: [(indices, options)]."""
     ours = [Tensor(s.copy()) for s in problem.start] + [Tensor(np.ones((2, 2)))]
-    theirs = [torch.tensor(s.copy(), requires_grad=True) for s in problem.start] + [torch.ones((2, 2), dtype=torch.float64, requires_grad=True)]
+    theirs = [torch.tensor(s.copy(), requires_grad=True) for s in problem.start] + \
+        [torch.ones((2, 2), dtype=torch.float64, requires_grad=True)]
     if groups is None:
         opt, topt = make_tt(ours), make_torch(theirs)
     else:
@@ -82,7 +84,8 @@ def assert_states_match(opt, topt):
         for name, value in ours[position].items():
             expected = theirs[position][name]
             expected = expected.numpy() if isinstance(expected, torch.Tensor) else expected
-            np.testing.assert_allclose(value, expected, rtol=1e-9, atol=1e-12, err_msg=f"state {name} of parameter {position}")
+            np.testing.assert_allclose(value, expected, rtol=1e-9, atol=1e-12,
+                                       err_msg=f"state {name} of parameter {position}")
 
 
 # --- Muon --------------------------------------------------------------------------------------------
@@ -109,6 +112,7 @@ MUON_CASES = {
 
 
 @pytest.mark.parametrize("case", MUON_CASES)
+@pytest.mark.torch
 def test_muon_matches_torch_over_1000_steps(case, exact_newton_schulz):
     options = MUON_CASES[case]
     problem = NoisyLeastSquares(MUON_SHAPES, skip=1, seed=1)
@@ -118,15 +122,18 @@ def test_muon_matches_torch_over_1000_steps(case, exact_newton_schulz):
     assert_states_match(opt, topt)
 
 
+@pytest.mark.torch
 def test_muon_groups_with_their_own_options_match_torch(exact_newton_schulz):
     problem = NoisyLeastSquares(MUON_SHAPES, skip=0, seed=2)
     groups = [([0], {"lr": 0.01, "nesterov": False}), ([1, 2], {"adjust_lr_fn": "match_rms_adamw", "momentum": 0.8})]
-    worst, opt, topt = run_both(lambda gs: tt.Muon(gs, lr=0.003), lambda gs: torch.optim.Muon(gs, lr=0.003), problem, groups=groups)
+    worst, opt, topt = run_both(lambda gs: tt.Muon(gs, lr=0.003), lambda gs: torch.optim.Muon(gs, lr=0.003), problem,
+                                groups=groups)
     print(f"Muon two groups: largest difference {worst:.2e}")
     assert worst < TOLERANCE
     assert_states_match(opt, topt)
 
 
+@pytest.mark.torch
 def test_muon_one_step_agrees_with_torchs_bfloat16_iteration_to_bfloat16_precision():
     "Unpatched torch: the Newton–Schulz output is rounded to bfloat16 (8 significant bits)."
     problem = NoisyLeastSquares([(32, 16)], seed=3)
@@ -154,7 +161,8 @@ def test_muon_keeps_one_buffer_the_size_of_each_matrix():
 
 
 # --- Adafactor ---------------------------------------------------------------------------------------
-ADAFACTOR_SHAPES = [(6, 4), (3, 5, 2), (7,), ()]   # matrix, batch of matrices (factored on the last two), vector, scalar
+# a matrix, a batch of matrices (factored on the last two dimensions), a vector, a scalar
+ADAFACTOR_SHAPES = [(6, 4), (3, 5, 2), (7,), ()]
 ADAFACTOR_CASES = {
     "defaults": {},
     "lr=0.05": {"lr": 0.05},
@@ -170,24 +178,29 @@ ADAFACTOR_CASES = {
     "weight_decay=0.5, lr=0.02": {"weight_decay": 0.5, "lr": 0.02},
     "maximize=True": {"maximize": True},
     "foreach=False": {"foreach": False},
-    "maximize, weight_decay=0.05, eps=(1e-4, 1e-2), d=2": {"maximize": True, "weight_decay": 0.05, "eps": (1e-4, 1e-2), "d": 2.0},
+    "maximize, weight_decay=0.05, eps=(1e-4, 1e-2), d=2": {"maximize": True, "weight_decay": 0.05,
+                                                            "eps": (1e-4, 1e-2), "d": 2.0},
 }
 
 
 @pytest.mark.parametrize("case", ADAFACTOR_CASES)
+@pytest.mark.torch
 def test_adafactor_matches_torch_over_1000_steps(case):
     options = ADAFACTOR_CASES[case]
     problem = NoisyLeastSquares(ADAFACTOR_SHAPES, skip=2, seed=4, sign=-1.0 if options.get("maximize") else 1.0)
-    worst, opt, topt = run_both(lambda ps: tt.Adafactor(ps, **options), lambda ps: torch.optim.Adafactor(ps, **options), problem)
+    worst, opt, topt = run_both(lambda ps: tt.Adafactor(ps, **options), lambda ps: torch.optim.Adafactor(ps, **options),
+                                problem)
     print(f"Adafactor {case}: largest difference {worst:.2e}")
     assert worst < TOLERANCE
     assert_states_match(opt, topt)
 
 
+@pytest.mark.torch
 def test_adafactor_groups_with_their_own_options_match_torch():
     problem = NoisyLeastSquares(ADAFACTOR_SHAPES, skip=0, seed=5)
     groups = [([0, 2], {"lr": 0.03, "weight_decay": 0.1}), ([1, 3], {"d": 1.2, "maximize": False, "beta2_decay": -0.6})]
-    worst, opt, topt = run_both(lambda gs: tt.Adafactor(gs), lambda gs: torch.optim.Adafactor(gs), problem, groups=groups)
+    worst, opt, topt = run_both(lambda gs: tt.Adafactor(gs), lambda gs: torch.optim.Adafactor(gs), problem,
+                                groups=groups)
     print(f"Adafactor two groups: largest difference {worst:.2e}")
     assert worst < TOLERANCE
     assert_states_match(opt, topt)
@@ -227,7 +240,8 @@ def test_state_dict_round_trip_continues_the_same_trajectory(make, shapes):
     run(400, straight, opt)
     saved = opt.state_dict()
     run(300, straight, opt, start=400)
-    assert saved["state"][0] and all(isinstance(v, (np.ndarray, int)) for s in saved["state"].values() for v in s.values())
+    assert saved["state"][0]
+    assert all(isinstance(v, (np.ndarray, int)) for s in saved["state"].values() for v in s.values())
 
     resumed = [Tensor(s.copy()) for s in problem.start]
     first = make(resumed)
@@ -280,6 +294,7 @@ def test_bad_input_is_refused_naming_the_value(build, error, message):
     assert message in str(refused.value)
 
 
+@pytest.mark.torch
 def test_torch_refuses_what_tinytorch_refuses_where_torch_checks():
     "The same inputs are refused by torch (this is what 'as torch' means for them)."
     for build in [lambda: torch.optim.Muon([torch.ones(4)]), lambda: torch.optim.Muon([torch.ones(3, 2)], lr=-0.1),
@@ -307,7 +322,8 @@ def test_a_gradient_of_the_wrong_shape_is_refused_before_anything_moves():
         np.testing.assert_array_equal(a.data, np.ones((3, 2)))
 
 
-@pytest.mark.parametrize("make, shapes", [(tt.Muon, [(3, 2)]), (tt.Adafactor, [(3, 2), (4,)])], ids=["Muon", "Adafactor"])
+@pytest.mark.parametrize("make, shapes", [(tt.Muon, [(3, 2)]), (tt.Adafactor, [(3, 2), (4,)])],
+                         ids=["Muon", "Adafactor"])
 def test_a_checkpoint_that_does_not_fit_is_refused_and_nothing_changes(make, shapes):
     def trained():
         params = [Tensor(np.ones(s)) for s in shapes]
@@ -318,17 +334,19 @@ def test_a_checkpoint_that_does_not_fit_is_refused_and_nothing_changes(make, sha
         return opt
     good = trained().state_dict()
     name = next(k for k, v in good["state"][0].items() if isinstance(v, np.ndarray))
-    wrong_shape = {"state": {**good["state"], 0: {**good["state"][0], name: np.ones((7, 7))}}, "param_groups": good["param_groups"]}
+    wrong_shape = {"state": {**good["state"], 0: {**good["state"][0], name: np.ones((7, 7))}},
+                   "param_groups": good["param_groups"]}
     missing = {"state": {0: {}}, "param_groups": good["param_groups"]}
     unknown_position = {"state": {**good["state"], 9: good["state"][0]}, "param_groups": good["param_groups"]}
     bad_hyper = {"state": good["state"], "param_groups": [{**good["param_groups"][0], "lr": -1.0}]}
     if "step" in good["state"][0]:
-        bad_step = {"state": {**good["state"], 0: {**good["state"][0], "step": np.ones(3)}}, "param_groups": good["param_groups"]}
+        bad_step = {"state": {**good["state"], 0: {**good["state"][0], "step": np.ones(3)}},
+                    "param_groups": good["param_groups"]}
         cases = [(bad_step, "step")]
     else:
         cases = []
-    for bad, words in cases + [(wrong_shape, "(7, 7)"), (missing, "expects"), (unknown_position, "9"), (bad_hyper, "-1.0"),
-                               ({"state": {}, "param_groups": []}, "groups"), ([1, 2], "list")]:
+    for bad, words in cases + [(wrong_shape, "(7, 7)"), (missing, "expects"), (unknown_position, "9"),
+                               (bad_hyper, "-1.0"), ({"state": {}, "param_groups": []}, "groups"), ([1, 2], "list")]:
         target = trained()
         before = target.state_dict()
         with pytest.raises(ValueError) as refused:

@@ -6,8 +6,8 @@ import sys
 
 import nbformat
 import pytest
-
 from helpers import ROOT, module_notebooks, read_nb
+
 from tinytorch.course.notebooks import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION, nbgrader_meta
 
 NOTEBOOKS = module_notebooks()
@@ -83,7 +83,8 @@ def test_solution_markers_leave_a_skeleton(notebook):
     _, _, nb = notebook
     for cell in nb.cells:
         if nbgrader_meta(cell).get("solution") and cell.cell_type == "code":
-            first_code_line = next((l for l in cell.source.splitlines() if l.strip() and not l.startswith("#|")), "")
+            first_code_line = next((line for line in cell.source.splitlines()
+                                    if line.strip() and not line.startswith("#|")), "")
             if first_code_line.strip() == BEGIN_SOLUTION:
                 # Allowed only for quiz answers, which assign variables above the markers instead.
                 pytest.fail(f"{nbgrader_meta(cell)['grade_id']}: put the skeleton before {BEGIN_SOLUTION}")

@@ -1,9 +1,10 @@
-"""The typical slips of module 03's quizzes 1 and 6 (modules/03_optimizers/slips.py) are wrong answers, each far from the right one."""
+"""The typical slips of module 03's quizzes 1 and 6 (modules/03_optimizers/slips.py) are wrong answers,
+each far from the right one."""
 import importlib.util
 
 import nbformat
-
 from helpers import ROOT
+
 from tinytorch.course.notebooks import cells_by_grade_id
 
 MODULE = ROOT / "modules" / "03_optimizers"

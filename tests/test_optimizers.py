@@ -9,8 +9,17 @@ import numpy as np
 import pytest
 
 from tinytorch.core import optimizers as tt
-from tinytorch.core.optimizers import (SGD, Adagrad, Adam, AdamW, Lion, Optimizer, RMSprop,
-                                       expected_state_memory_bytes, state_memory_bytes)
+from tinytorch.core.optimizers import (
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    Lion,
+    Optimizer,
+    RMSprop,
+    expected_state_memory_bytes,
+    state_memory_bytes,
+)
 from tinytorch.core.tensor import Tensor
 
 ALL = {"SGD": lambda ps, **kw: SGD(ps, **{"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01, **kw}),
@@ -18,7 +27,8 @@ ALL = {"SGD": lambda ps, **kw: SGD(ps, **{"lr": 0.05, "momentum": 0.9, "nesterov
        "Adam": lambda ps, **kw: Adam(ps, **{"lr": 0.01, "amsgrad": True, "weight_decay": 0.1, **kw}),
        "AdamW": lambda ps, **kw: AdamW(ps, **{"lr": 0.01, **kw}),
        "RMSprop": lambda ps, **kw: RMSprop(ps, **{"lr": 0.003, "momentum": 0.5, "centered": True, **kw}),
-       "Adagrad": lambda ps, **kw: Adagrad(ps, **{"lr": 0.05, "lr_decay": 0.01, "initial_accumulator_value": 0.1, **kw}),
+       "Adagrad": lambda ps, **kw: Adagrad(ps, **{"lr": 0.05, "lr_decay": 0.01, "initial_accumulator_value": 0.1,
+                                                  **kw}),
        "Lion": lambda ps, **kw: Lion(ps, **{"lr": 1e-3, "weight_decay": 0.1, **kw})}
 
 TARGET = [np.linspace(-1, 1, 6).reshape(2, 3), np.array([0.5, -0.5]), np.array(2.0)]
@@ -180,13 +190,16 @@ def test_duplicates_are_refused_within_and_across_groups():
 
 @pytest.mark.parametrize("cls, kwargs, value", [
     (SGD, dict(lr=-0.1), "-0.1"), (SGD, dict(momentum=-0.9), "-0.9"), (SGD, dict(weight_decay=-1.0), "-1.0"),
-    (SGD, dict(lr=0.1, nesterov=True), "momentum=0"), (SGD, dict(lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "dampening=0.1"),
+    (SGD, dict(lr=0.1, nesterov=True), "momentum=0"),
+    (SGD, dict(lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "dampening=0.1"),
     (Adam, dict(lr=-1e-3), "-0.001"), (Adam, dict(eps=-1.0), "-1.0"), (Adam, dict(betas=(1.0, 0.999)), "1.0"),
-    (Adam, dict(betas=(0.9, 1.5)), "1.5"), (Adam, dict(betas=(-0.1, 0.9)), "-0.1"), (Adam, dict(weight_decay=-0.01), "-0.01"),
+    (Adam, dict(betas=(0.9, 1.5)), "1.5"), (Adam, dict(betas=(-0.1, 0.9)), "-0.1"),
+    (Adam, dict(weight_decay=-0.01), "-0.01"),
     (Adam, dict(lr=float("nan")), "nan"), (Adam, dict(lr="0.1"), "'0.1'"), (Adam, dict(betas=(0.9,)), "(0.9,)"),
     (AdamW, dict(weight_decay=-0.5), "-0.5"), (AdamW, dict(betas=(0.9, 1.0)), "1.0"),
     (RMSprop, dict(alpha=-0.5), "-0.5"), (RMSprop, dict(eps=-1e-8), "-1e-08"), (RMSprop, dict(momentum=-1.0), "-1.0"),
-    (Adagrad, dict(lr_decay=-0.1), "-0.1"), (Adagrad, dict(initial_accumulator_value=-1.0), "-1.0"), (Adagrad, dict(eps=-2.0), "-2.0"),
+    (Adagrad, dict(lr_decay=-0.1), "-0.1"), (Adagrad, dict(initial_accumulator_value=-1.0), "-1.0"),
+    (Adagrad, dict(eps=-2.0), "-2.0"),
     (Lion, dict(lr=-1e-4), "-0.0001"), (Lion, dict(betas=(0.9, 1.0)), "1.0"), (Lion, dict(weight_decay=-0.1), "-0.1"),
 ])
 def test_bad_hyperparameters_name_the_value(cls, kwargs, value):
@@ -204,10 +217,13 @@ def test_bad_hyperparameters_in_a_later_group_are_refused_too():
 def test_defaults_match_torch():
     p = [Tensor(np.ones(2))]
     assert SGD(p).defaults == dict(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False)
-    assert Adam(p).defaults == dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, maximize=False)
+    assert Adam(p).defaults == dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
+                                    maximize=False)
     assert AdamW(p).defaults["weight_decay"] == 1e-2 and AdamW(p).defaults["lr"] == 1e-3
-    assert RMSprop(p).defaults == dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, maximize=False)
-    assert Adagrad(p).defaults == dict(lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, maximize=False)
+    assert RMSprop(p).defaults == dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                                       maximize=False)
+    assert Adagrad(p).defaults == dict(lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                                       maximize=False)
     assert Lion(p).defaults == dict(lr=1e-4, betas=(0.9, 0.99), weight_decay=0, maximize=False)
 
 
@@ -283,13 +299,15 @@ def test_float32_parameters_stay_float32():
 def test_functional_cores_update_in_place_like_the_classes():
     "The functional cores are the public extension point (a fast path will plug in there)."
     rng = np.random.default_rng(0)
-    params, grads = [rng.standard_normal(3), rng.standard_normal((2, 2))], [rng.standard_normal(3), rng.standard_normal((2, 2))]
+    params = [rng.standard_normal(3), rng.standard_normal((2, 2))]
+    grads = [rng.standard_normal(3), rng.standard_normal((2, 2))]
     buffers = [None, None]
     tt.sgd(params, grads, buffers, lr=0.1, momentum=0.9, dampening=0, nesterov=True, weight_decay=0.0, maximize=False)
     assert all(np.array_equal(b, g) for b, g in zip(buffers, grads)) and buffers[0] is not grads[0]
     m, v = [np.zeros(3), np.zeros((2, 2))], [np.zeros(3), np.zeros((2, 2))]
     before = [a.copy() for a in params]
-    tt.adamw(params, grads, m, v, [], [1, 1], amsgrad=False, beta1=0.9, beta2=0.999, lr=0.1, weight_decay=0.5, eps=1e-8, maximize=False)
+    tt.adamw(params, grads, m, v, [], [1, 1], amsgrad=False, beta1=0.9, beta2=0.999, lr=0.1, weight_decay=0.5, eps=1e-8,
+             maximize=False)
     for a, b, g in zip(params, before, grads):
         np.testing.assert_allclose(a, b * 0.95 - 0.1 * g / (np.abs(g) + 1e-8), rtol=1e-12)
 

@@ -10,11 +10,13 @@ import itertools
 
 import numpy as np
 import pytest
+
 torch = pytest.importorskip("torch")  # the numerical reference; the suite runs without it, minus these tests
 
 from tinytorch.core import optimizers as tt
 from tinytorch.core.tensor import Tensor
 
+pytestmark = pytest.mark.torch
 STEPS = 1000
 TOLERANCE = 1e-10
 
@@ -88,9 +90,12 @@ def _grid(**axes):
 
 
 def option_combinations():
-    "(optimizer name, options) for every combination of every option, invalid ones left out."
+    """pytest params (optimizer name, options) for every combination of every option, invalid ones left out.
+    The whole grid is a corpus (not in the fast lane); the fast lane keeps, per optimizer, the grid's
+    first and last combinations (every option off, every option on) and the non-default hyperparameters."""
     cases = []
-    for o in _grid(momentum=[0, 0.9], dampening=[0, 0.3], nesterov=[False, True], weight_decay=[0, 0.1], maximize=[False, True]):
+    for o in _grid(momentum=[0, 0.9], dampening=[0, 0.3], nesterov=[False, True], weight_decay=[0, 0.1],
+                   maximize=[False, True]):
         if not (o["nesterov"] and (o["momentum"] == 0 or o["dampening"] != 0)):
             cases.append(("SGD", {"lr": 0.05, **o}))
     for o in _grid(weight_decay=[0, 0.1], amsgrad=[False, True], maximize=[False, True]):
@@ -99,15 +104,23 @@ def option_combinations():
         cases.append(("AdamW", {"lr": 0.01, **o}))
     for o in _grid(momentum=[0, 0.9], centered=[False, True], weight_decay=[0, 0.1], maximize=[False, True]):
         cases.append(("RMSprop", {"lr": 0.003, **o}))
-    for o in _grid(lr_decay=[0, 0.01], initial_accumulator_value=[0, 0.1], weight_decay=[0, 0.1], maximize=[False, True]):
+    for o in _grid(lr_decay=[0, 0.01], initial_accumulator_value=[0, 0.1], weight_decay=[0, 0.1],
+                   maximize=[False, True]):
         cases.append(("Adagrad", {"lr": 0.05, **o}))
     for o in _grid(weight_decay=[0, 0.5], maximize=[False, True]):
         cases.append(("Lion", {"lr": 1e-3, **o}))
+    positions = {}   # optimizer name: the indices of its combinations
+    for i, (name, _) in enumerate(cases):
+        positions.setdefault(name, []).append(i)
+    ends = {i for indices in positions.values() for i in (indices[0], indices[-1])}
+    grid = [pytest.param(name, options, marks=() if i in ends else pytest.mark.corpus)
+            for i, (name, options) in enumerate(cases)]
     # non-default betas, alpha, eps
-    cases += [("Adam", {"lr": 0.02, "betas": (0.8, 0.95), "eps": 1e-3}), ("AdamW", {"lr": 0.02, "betas": (0.5, 0.9), "eps": 0.1}),
+    extras = [("Adam", {"lr": 0.02, "betas": (0.8, 0.95), "eps": 1e-3}),
+              ("AdamW", {"lr": 0.02, "betas": (0.5, 0.9), "eps": 0.1}),
               ("RMSprop", {"lr": 0.01, "alpha": 0.9, "eps": 1e-3, "centered": True, "momentum": 0.5}),
               ("Adagrad", {"lr": 0.1, "eps": 1e-3}), ("Lion", {"lr": 3e-3, "betas": (0.5, 0.9), "weight_decay": 0.1})]
-    return cases
+    return grid + [pytest.param(name, options) for name, options in extras]
 
 
 def _groups(make_group, second_group_options):
@@ -164,7 +177,8 @@ def test_trajectory_matches_torch(name, options):
     assert_states_match(our_opt, their_opt, ours, theirs)
 
 
-SECOND_GROUPS = {"SGD": ({"lr": 0.05, "momentum": 0.9}, {"lr": 0.01, "momentum": 0.5, "nesterov": True, "weight_decay": 0.2}),
+SECOND_GROUPS = {"SGD": ({"lr": 0.05, "momentum": 0.9},
+                         {"lr": 0.01, "momentum": 0.5, "nesterov": True, "weight_decay": 0.2}),
                  "Adam": ({"lr": 0.01}, {"lr": 0.003, "betas": (0.8, 0.99), "amsgrad": True, "weight_decay": 0.1}),
                  "AdamW": ({"lr": 0.01}, {"lr": 0.02, "weight_decay": 0.5}),
                  "RMSprop": ({"lr": 0.003}, {"lr": 0.001, "centered": True, "momentum": 0.5}),

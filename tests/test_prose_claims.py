@@ -7,10 +7,9 @@ that has markers and checks every marker against what the run claimed (see CONTR
 that a wrong figure is known to fail.
 """
 import pytest
+from helpers import ROOT, module_notebooks, read_nb
 
-from helpers import ROOT, kernel_env, module_notebooks, read_nb
-from tinytorch.course.claims import ENV_FILE, Quote, cell_fingerprint, quote_matches, quotes_in, read_claims
-from tinytorch.course.execute import execute_notebook
+from tinytorch.course.claims import Quote, cell_fingerprint, quote_matches, quotes_in, read_claims
 
 MARKED = [nb for _, nb in module_notebooks() if "<!--claim:" in nb.read_text()]
 
@@ -53,12 +52,12 @@ def test_some_notebook_uses_the_markers():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", MARKED, ids=[str(p.relative_to(ROOT)) for p in MARKED])
-def test_every_quoted_figure_is_computed_above_it(path, tmp_path):
-    claims_file = tmp_path / "claims.jsonl"
-    nb, results = execute_notebook(path, extra_env={**kernel_env(ROOT), ENV_FILE: str(claims_file)})
-    errors = [(r.grade_id, r.error) for r in results if r.error]
+def test_every_quoted_figure_is_computed_above_it(path, executed_notebook):
+    run = executed_notebook(path)   # the run tests/test_notebooks_run.py checks too (conftest.py: once per test run)
+    nb = run.nb
+    errors = [(r.grade_id, r.error) for r in run.results if r.error]
     assert not errors, f"cells raised: {errors}"
-    claims = read_claims(claims_file)
+    claims = read_claims(run.claims_file)
     cell_of = {cell_fingerprint(cell.source): i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"}
 
     problems, checked = [], 0

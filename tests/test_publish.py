@@ -11,9 +11,9 @@ import subprocess
 
 import nbformat
 import pytest
-
 from helpers import ROOT, copy_course
 from leak_scan import course_secrets, find_leaks
+
 from tinytorch.course.cli import main
 from tinytorch.course.layout import STUDENT_MARKER, CourseError, list_modules
 from tinytorch.course.publish import destination, instructor_files, publish
@@ -54,7 +54,8 @@ def test_published_repository_holds_the_student_tree_and_nothing_secret(publishe
     leaks = find_leaks(published, course_secrets())
     assert not leaks, "solution or hidden-test code in the published repository:\n" + "\n".join(leaks[:30])
     assert instructor_files(published) == [], "an instructor store was published"
-    text = "\n".join(p.read_text(errors="replace") for p in published.rglob("*") if p.is_file() and ".git" not in p.parts)
+    text = "\n".join(p.read_text(errors="replace") for p in published.rglob("*")
+                     if p.is_file() and ".git" not in p.parts)
     for secret in ("STORED-EXPECTED-VALUE", "INSTRUCTOR-MISTAKE-CATALOGUE", "INSTRUCTOR-SLIP"):
         assert secret not in text, f"{secret} (an instructor store) reached the published repository"
     for gone in ("tests", "tools", "scripts", "deploy", "requirements-dev.txt", "nbgrader_config.py", "grading"):
@@ -76,7 +77,8 @@ def test_published_history_is_its_own(published):
     assert git(published, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
     # Every file of the commit is a file of the tree that was scanned: nothing else is in the history.
     tracked = set(git(published, "ls-files").split())
-    on_disk = {p.relative_to(published).as_posix() for p in published.rglob("*") if p.is_file() and ".git" not in p.parts}
+    on_disk = {p.relative_to(published).as_posix() for p in published.rglob("*")
+               if p.is_file() and ".git" not in p.parts}
     assert tracked == on_disk
 
 
@@ -139,7 +141,8 @@ def test_publish_refuses_a_published_clone_with_uncommitted_changes(tmp_path):
     assert (clone / "fix.txt").exists()
 
 
-@pytest.mark.parametrize("url", ["github.com/a/b", "https://gitlab.com/a/b", "https://github.com/a", "file:///tmp/x", ""])
+@pytest.mark.parametrize("url", ["github.com/a/b", "https://gitlab.com/a/b", "https://github.com/a",
+                                 "file:///tmp/x", ""])
 def test_the_repository_url_must_be_a_github_repository(url):
     with pytest.raises(CourseError, match=re.escape(repr(url)) if url else "student_repo"):
         destination(ROOT if url else ROOT / "tests", url=url or None)

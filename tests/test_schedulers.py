@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+
 torch = pytest.importorskip("torch")  # the numerical reference; the suite runs without it, minus these tests
 from torch.optim import lr_scheduler as torch_sched
 
@@ -103,7 +104,9 @@ def test_two_schedulers_on_one_optimizer_compose_as_in_torch():
         second = m.LinearLR(o, start_factor=0.2, total_iters=10)
         class Both:  # step both, report the last
             def get_last_lr(self): return second.get_last_lr()
-            def step(self): first.step(); second.step()
+            def step(self):
+                first.step()
+                second.step()
         return Both()
     ours, theirs = rates(tt, both, 50), rates(torch_sched, both, 50)
     assert np.max(np.abs(ours - theirs)) <= TOL
@@ -160,7 +163,8 @@ def test_state_dict_is_a_copy():
     opt = Groups(0.1)
     s = tt.StepLR(opt, step_size=2)
     state = s.state_dict()
-    s.step(); s.step()
+    s.step()
+    s.step()
     assert state["last_epoch"] == 0 and state["_last_lr"] == [0.1]
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import module_notebooks
 from leak_scan import course_secrets, find_leaks
+
 from tinytorch.course.layout import list_modules
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,7 +78,7 @@ def test_home_page_is_the_readme(site):
 
 @pytest.mark.slow
 def test_processed_notebooks_have_no_nbdev_directives_and_keep_their_text(site):
-    for module, notebook in module_notebooks():
+    for _, notebook in module_notebooks():
         processed = site / notebook.relative_to(REPO / "modules")
         nb = json.loads(processed.read_text())
         front = "".join(nb["cells"][0]["source"])

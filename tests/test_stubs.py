@@ -1,12 +1,11 @@
 """The release's stubs name their exercise (tinytorch/course/stubs.py, docs/checks.md "Stubs")."""
 import nbformat
 import pytest
+from helpers import ROOT
 from nbformat.v4 import new_code_cell, new_notebook
 
 from tinytorch.course.layout import find_module
-from tinytorch.course.nbgrader_runner import release_notebooks
 from tinytorch.course.stubs import ExerciseStubs
-from helpers import ROOT
 
 
 def solution_cell(source):
@@ -17,7 +16,8 @@ def solution_cell(source):
 
 
 def clear(*cells):
-    nb = new_notebook(cells=list(cells), metadata={"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}})
+    kernelspec = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb = new_notebook(cells=list(cells), metadata={"kernelspec": kernelspec})
     stubs = ExerciseStubs()
     stubs.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     nb, _ = stubs.preprocess(nb, {})
@@ -67,11 +67,12 @@ def test_a_solution_cell_without_regions_and_malformed_regions_behave_as_in_nbgr
             clear(solution_cell(broken))
 
 
-@pytest.mark.slow
-def test_the_released_optimizers_name_every_exercise(tmp_path):
-    "Module 03's release: every stub carries its EXERCISE text, and no solution line survives."
+def test_the_released_optimizers_name_every_exercise(student_tree):
+    """Module 03's release (as the student tree holds it): every stub carries its EXERCISE text, and no
+    solution line survives."""
     module = find_module(ROOT, "03")
-    released = nbformat.read(release_notebooks(module.dir, module.id, tmp_path) / module.notebook.name, as_version=4)
+    released_dir = student_tree / "modules" / module.id
+    released = nbformat.read(released_dir / module.notebook.name, as_version=4)
     named = [c for c in released.cells if c.cell_type == "code" and "# EXERCISE:" in c.source]
     quizzes = [c for c in named if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("quiz")]
     exercises = [c for c in named if c not in quizzes]
@@ -80,10 +81,11 @@ def test_the_released_optimizers_name_every_exercise(tmp_path):
         lines = [line.strip() for c in cells for line in c.source.split("\n")]
         return [after for before, after in zip(lines, lines[1:]) if before == "# YOUR CODE HERE"]
     stubs = stubs_of(exercises)
-    assert len(exercises) == 9 and len(stubs) == 11, (len(exercises), stubs)     # exercises 1-9; exercise 1 has three regions
+    # exercises 1-9; exercise 1 has three regions
+    assert len(exercises) == 9 and len(stubs) == 11, (len(exercises), stubs)
     assert len(stubs_of(quizzes)) == len(quizzes) >= 10, "every quiz cell's stub says what to do"
     assert all(s.startswith("raise NotImplementedError(") and s != "raise NotImplementedError()"
                for s in stubs + stubs_of(quizzes)), stubs
     assert any("sgd_update_ must subtract lr * direction" in s for s in stubs)
     assert not any("BEGIN SOLUTION" in c.source for c in released.cells)
-    assert not (tmp_path / "release" / module.id / "mistakes.py").exists(), "the mistake catalogue must not be released"
+    assert not (released_dir / "mistakes.py").exists(), "the mistake catalogue must not be released"

@@ -6,9 +6,9 @@ import sys
 
 import nbformat
 import pytest
-
-from helpers import ROOT, MODULES, graded_test_cells, kernel_env, read_nb
+from helpers import MODULES, ROOT, graded_test_cells, kernel_env, read_nb
 from leak_scan import course_secrets, find_leaks
+
 from tinytorch.course.execute import execute_notebook
 from tinytorch.course.export import export_tree
 from tinytorch.course.layout import is_student_tree, list_modules

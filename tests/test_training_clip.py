@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 import pytest
+
 torch = pytest.importorskip("torch")  # the numerical reference; the suite runs without it, minus these tests
 
 from tinytorch.core.tensor import Tensor

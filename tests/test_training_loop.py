@@ -1,12 +1,12 @@
 """The data pipeline and the training loop of tinytorch.core.training (no torch needed)."""
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from tinytorch.core import training as tt
 from tinytorch.core.nn import CrossEntropyLoss
 from tinytorch.core.optimizers import SGD, AdamW
 from tinytorch.core.tensor import Tensor
-from threadpoolctl import threadpool_limits
 
 # The matrices here are tiny: BLAS threads only add contention (with pytest -n 2 on 2 cores, badly so).
 threadpool_limits(1)
@@ -89,7 +89,8 @@ def test_accumulation_equals_one_large_batch_even_with_a_short_last_batch(small)
     def params_after(accumulation, batch_size):
         model = tt.make_mlp((64, 16, 10), seed=2, dtype="float64")
         loader = tt.DataLoader(tt.ArrayDataset(X[:90], y[:90]), batch_size=batch_size)
-        record = tt.train_epoch(model, loader, CrossEntropyLoss(), SGD(model.parameters(), lr=0.3), accumulation_steps=accumulation)
+        record = tt.train_epoch(model, loader, CrossEntropyLoss(), SGD(model.parameters(), lr=0.3),
+                                accumulation_steps=accumulation)
         return [p.data for p in model.parameters()], record
     # 90 examples: one step over all of them, as 1 batch of 90, or 4 x 25 micro-batches (the last of 15)
     big, big_record = params_after(1, 90)
@@ -170,13 +171,13 @@ def test_fit_checkpoints_every_epoch_and_resumes_bit_identically(small, tmp_path
     straight = tt.fit(model, loader, CrossEntropyLoss(), optimizer, 6, scheduler=scheduler, **kwargs)
 
     path = tmp_path / "run.npz"
-    m, o, s, l = setup()
-    tt.fit(m, l, CrossEntropyLoss(), o, 2, scheduler=s, checkpoint_path=path, **kwargs)
+    m, o, s, batches = setup()
+    tt.fit(m, batches, CrossEntropyLoss(), o, 2, scheduler=s, checkpoint_path=path, **kwargs)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.npz"]   # no temporary files left
-    m, o, s, l = setup(seed=123)
-    info = tt.restore_state(tt.load_checkpoint(path), m, o, s, l.generator)
+    m, o, s, batches = setup(seed=123)
+    info = tt.restore_state(tt.load_checkpoint(path), m, o, s, batches.generator)
     assert info["epoch"] == 2 and o.param_groups[0]["initial_lr"] == 1e-2   # the scheduler's entry survives
-    resumed = tt.fit(m, l, CrossEntropyLoss(), o, 6, scheduler=s, start_epoch=info["epoch"],
+    resumed = tt.fit(m, batches, CrossEntropyLoss(), o, 6, scheduler=s, start_epoch=info["epoch"],
                      history=info["extra"]["history"], checkpoint_path=path, **kwargs)
     for a, b in zip(model.parameters(), m.parameters()):
         assert np.array_equal(a.data, b.data)

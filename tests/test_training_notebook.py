@@ -6,17 +6,19 @@ tests read the cases (and the helpers that replay them) straight out of the note
 parts, replay them with torch, and compare with the recorded values, so neither can drift.
 """
 import ast
+import functools
 import math
 import re
 import warnings
 
 import numpy as np
 import pytest
-torch = pytest.importorskip("torch")  # the numerical reference; the suite runs without it, minus these tests
-from torch.optim import lr_scheduler as torch_sched
 
+torch = pytest.importorskip("torch")  # the numerical reference; the suite runs without it, minus these tests
 from helpers import ROOT, read_nb
+from torch.optim import lr_scheduler as torch_sched
 from torch_training import torch_accumulated_step, torch_copy
+
 from tinytorch.checks.stores import INSTRUCTOR_SUFFIX, read_store
 from tinytorch.course.notebooks import BEGIN_HIDDEN, END_HIDDEN, cells_by_grade_id, marked_regions
 
@@ -61,10 +63,12 @@ def test_recorded_schedules_are_torch_schedules():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # torch warns when scheduler.step() runs without optimizer.step()
         for case in ns["_LINEAR_CASES"]:
-            assert ns["_linear_case_rates"](case) == recorded("test_linear_lr", f"LinearLR, {case['name']}"), case["name"]
+            want = recorded("test_linear_lr", f"LinearLR, {case['name']}")
+            assert ns["_linear_case_rates"](case) == want, case["name"]
             checked += case["steps"]
         for case in ns["_SEQUENTIAL_CASES"]:
-            assert ns["_sequential_case_rates"](case) == recorded("test_linear_lr", f"SequentialLR, {case['name']}"), case["name"]
+            want = recorded("test_linear_lr", f"SequentialLR, {case['name']}")
+            assert ns["_sequential_case_rates"](case) == want, case["name"]
             checked += case["steps"]
     assert checked > 200
 
@@ -75,7 +79,9 @@ def test_recorded_wsd_factors_are_torch_lambda_lr_rates():
     ns = hidden_definitions("test_wsd_factor", {"np": np})
     for warmup, stable, decay, end, steps in ns["_WSD_CASES"]:
         optimizer = torch_groups(1.0)
-        scheduler = torch_sched.LambdaLR(optimizer, lambda t: wsd_factor(t, warmup, stable, decay, end))
+        factor = functools.partial(wsd_factor, warmup_steps=warmup, stable_steps=stable, decay_steps=decay,
+                                   end_factor=end)
+        scheduler = torch_sched.LambdaLR(optimizer, factor)
         rates = [scheduler.get_last_lr()[0]]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -103,10 +109,12 @@ def test_recorded_clipping_norms_are_torch_norms():
         clipped.append(np.concatenate([p.grad.numpy().ravel() for p in params]))
     assert {float(c[3]) for c in ns["_CLIP_CASES"]} >= {2.0, math.inf, 1.0}
     totals, clipped = results["float64"]
-    np.testing.assert_allclose(recorded("test_clip_grad_norm", "the total norm of the float64 cases (norms 1, 2, 3, inf)"),
+    np.testing.assert_allclose(recorded("test_clip_grad_norm",
+                                        "the total norm of the float64 cases (norms 1, 2, 3, inf)"),
                                totals, rtol=1e-14, err_msg="float64 total norms: recorded vs torch")
-    np.testing.assert_allclose(recorded("test_clip_grad_norm", "the clipped float64 gradients"), np.concatenate(clipped),
-                               rtol=1e-13, atol=1e-15, err_msg="float64 clipped gradients: recorded vs torch")
+    np.testing.assert_allclose(recorded("test_clip_grad_norm", "the clipped float64 gradients"),
+                               np.concatenate(clipped), rtol=1e-13, atol=1e-15,
+                               err_msg="float64 clipped gradients: recorded vs torch")
     totals, clipped = results["float32"]
     np.testing.assert_allclose(recorded("test_clip_grad_norm", "the total norm and the gradients of the float32 cases"),
                                np.concatenate([totals, np.concatenate(clipped)]), rtol=1e-6, atol=1e-7,
@@ -131,7 +139,8 @@ def test_recorded_training_trajectory_is_torchs():
         loss, norm = torch_accumulated_step(model, optimizer, X, y, rows, case["max_grad_norm"])
         clipped += norm > case["max_grad_norm"]
         losses.append(loss)
-    want = np.array(recorded("test_train_step", "30 AdamW steps on uneven micro-batches (5 + 5 + 3), clipped at 0.5: the losses"))
+    want = np.array(recorded("test_train_step",
+                             "30 AdamW steps on uneven micro-batches (5 + 5 + 3), clipped at 0.5: the losses"))
     assert want.shape == (30, 1)
     assert np.max(np.abs(np.array(losses) - want[:, 0])) <= 1e-12
     assert 5 <= clipped <= 25, "the stored case should exercise clipping on some steps, not all"

@@ -5,13 +5,14 @@ permutations, replayed by index), same loss: the loss of every optimizer step mu
 """
 import numpy as np
 import pytest
+
 torch = pytest.importorskip("torch")  # the numerical reference; the suite runs without it, minus these tests
 from threadpoolctl import threadpool_limits
+from torch_training import torch_accumulated_step, torch_copy
 
 from tinytorch.core import optimizers as tto
 from tinytorch.core import training as tt
 from tinytorch.core.nn import CrossEntropyLoss
-from torch_training import torch_accumulated_step, torch_copy
 
 pytestmark = pytest.mark.torch
 TOL = 1e-8
@@ -65,7 +66,8 @@ CASES = {
         ours=lambda p: tto.AdamW(p, lr=1e-2), theirs=lambda p: torch.optim.AdamW(p, lr=1e-2),
         schedule=True, accumulation=3, max_grad_norm=1.0),
     "sgd_nesterov_accumulation": dict(ours=lambda p: tto.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4),
-                                      theirs=lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4),
+                                      theirs=lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True,
+                                                                       weight_decay=1e-4),
                                       accumulation=4),
 }
 
@@ -83,13 +85,14 @@ def test_training_run_equals_torch(digits, name):
     torch_optimizer = case["theirs"](reference.parameters())
     steps = epochs * -(-len(loader) // accumulation)
     scheduler = warmup_cosine(tt, optimizer, 20, steps) if case.get("schedule") else None
-    torch_scheduler = warmup_cosine(torch.optim.lr_scheduler, torch_optimizer, 20, steps) if case.get("schedule") else None
+    torch_scheduler = (warmup_cosine(torch.optim.lr_scheduler, torch_optimizer, 20, steps) if case.get("schedule")
+                       else None)
 
     history = tt.fit(model, loader, CrossEntropyLoss(), optimizer, epochs, scheduler=scheduler,
                      accumulation_steps=accumulation, max_grad_norm=max_grad_norm, progress=False)
     expected = torch_losses(reference, digits.X_train, digits.y_train,
-                            batch_order(len(digits.y_train), batch_size, seed, epochs), torch_optimizer, torch_scheduler,
-                            accumulation, max_grad_norm, batches_per_epoch=len(loader))
+                            batch_order(len(digits.y_train), batch_size, seed, epochs), torch_optimizer,
+                            torch_scheduler, accumulation, max_grad_norm, batches_per_epoch=len(loader))
 
     ours = np.array(history["step_loss"])
     assert ours.shape == expected.shape == (steps,)

@@ -1,14 +1,14 @@
 """The torch side of module 04's parity tests: a torch copy of a tinytorch MLP, and one optimizer
 step with gradient accumulation written with torch (the replica both test files compare against)."""
-import numpy as np
 import pytest
+
 torch = pytest.importorskip("torch")  # the numerical reference; the suite runs without it, minus these tests
 
 
 def torch_copy(model):
     "A torch Sequential with the tinytorch MLP's layers and weights (float64)."
     layers = []
-    for name, layer in [(n, l) for n, l in model.named_children()]:
+    for _, layer in model.named_children():
         if hasattr(layer, "weight"):
             linear = torch.nn.Linear(layer.in_features, layer.out_features).double()
             with torch.no_grad():

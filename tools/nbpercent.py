@@ -32,7 +32,8 @@ def _existing_ids(nb_path):
         return {}
     old = nbformat.read(nb_path, as_version=4)
     ids = {cell.source: cell.id for cell in old.cells}
-    ids.update({("grade_id", g): cell.id for cell in old.cells if (g := cell.metadata.get("nbgrader", {}).get("grade_id"))})
+    ids.update({("grade_id", g): cell.id for cell in old.cells
+                if (g := cell.metadata.get("nbgrader", {}).get("grade_id"))})
     return ids
 
 

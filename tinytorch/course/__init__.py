@@ -1,1 +1,2 @@
-"Course tooling (hand-written, not exported from notebooks): the `tinytorch` command, the student tree, checks and grading."
+"""Course tooling (hand-written, not exported from notebooks): the `tinytorch` command, the student tree,
+checks and grading."""

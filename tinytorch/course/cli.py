@@ -85,14 +85,16 @@ def cmd_collect(args):
     root = _root(args)
     if args.exchange:
         if not args.module:
-            raise CourseError("collecting from an exchange needs the module: tinytorch collect --exchange ROOT --module 03")
+            raise CourseError("collecting from an exchange needs the module: "
+                              "tinytorch collect --exchange ROOT --module 03")
         report = collect_exchange(_course_dir(args), find_module(root, args.module), args.exchange)
     elif args.source:
         only = find_module(root, args.module) if args.module else None
         report = collect_downloads(args.source, _course_dir(args), list_modules(root), only=only,
                                    id_pattern=args.id_pattern)
     else:
-        raise CourseError("say where from: `tinytorch collect DOWNLOADS` or `tinytorch collect --exchange ROOT --module 03`")
+        raise CourseError("say where from: `tinytorch collect DOWNLOADS` or "
+                          "`tinytorch collect --exchange ROOT --module 03`")
     print(report)
 
 
@@ -132,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dest", help="a new, empty folder for the student tree")
     p.set_defaults(func=cmd_student)
 
-    p = sub.add_parser("publish", help="(instructors) the student tree as its own git repository, one commit per publish")
+    p = sub.add_parser("publish",
+                       help="(instructors) the student tree as its own git repository, one commit per publish")
     p.add_argument("dest", help="a new folder, or the clone of the published repository")
     p.add_argument("--repo-url", help="where the published repository lives (default: student_repo in settings.ini)")
     p.add_argument("--branch", help="its branch (default: student_branch in settings.ini, else main)")
@@ -190,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="grade where bubblewrap can't run: learner code gets your rights (said in every result)")
     p.set_defaults(func=cmd_grade)
 
-    p = sub.add_parser("release-feedback", help="(instructors) a graded module's feedback to learners through an nbgrader exchange")
+    p = sub.add_parser("release-feedback",
+                       help="(instructors) a graded module's feedback to learners through an nbgrader exchange")
     p.add_argument("module")
     p.add_argument("--exchange", metavar="ROOT", required=True, help="the nbgrader exchange folder (c.Exchange.root)")
     course_dir_option(p)

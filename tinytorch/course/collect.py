@@ -36,8 +36,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .handin import MANIFEST
 from .collect_names import Matcher, Owner
+from .handin import MANIFEST
 from .layout import CourseError, Module
 from .learner_ids import check_learner_id, same_key
 from .nbgrader_runner import exchange_folder, prepare_course_dir, run_nbgrader
@@ -376,7 +376,8 @@ def collect_downloads(source, course_dir, modules, only=None, id_pattern=None) -
     existing = [p.name for p in submitted.iterdir() if p.is_dir()] if submitted.is_dir() else []
     chosen = choose(drop_collisions(candidates, existing, report), report)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    for (student, module_id, notebook), c in sorted(chosen.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "")):
+    in_order = sorted(chosen.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or ""))
+    for (student, module_id, notebook), c in in_order:
         try:
             state = _store(course, c, stamp)
         except (CourseError, OSError) as e:
@@ -397,6 +398,7 @@ def collect_downloads(source, course_dir, modules, only=None, id_pattern=None) -
 def _exchange_course_id() -> str:
     "The course id nbgrader uses in the exchange (`c.CourseDirectory.course_id` of the course config)."
     from traitlets.config.loader import PyFileConfigLoader
+
     from .nbgrader_runner import CONFIG
     return PyFileConfigLoader(CONFIG.name, str(CONFIG.parent)).load_config().CourseDirectory.course_id
 

@@ -24,7 +24,8 @@ class FeedbackRelease:
     skipped: dict = field(default_factory=dict)    # learner -> why not
 
     def __str__(self) -> str:
-        lines = [f"Feedback released to the exchange for {len(self.released)} learner(s): {', '.join(self.released) or '-'}"]
+        lines = [f"Feedback released to the exchange for {len(self.released)} learner(s): "
+                 f"{', '.join(self.released) or '-'}"]
         lines += [f"  not released for {who}: {why}" for who, why in sorted(self.skipped.items())]
         return "\n".join(lines)
 
@@ -34,17 +35,19 @@ def complete_feedback_folders(course_dir, module: Module) -> FeedbackRelease:
     course = Path(course_dir)
     report = FeedbackRelease()
     feedback_root = course / "feedback"
-    learners = sorted(p.name for p in feedback_root.iterdir() if (p / module.id).is_dir()) if feedback_root.is_dir() else []
+    learners = (sorted(p.name for p in feedback_root.iterdir() if (p / module.id).is_dir())
+                if feedback_root.is_dir() else [])
     if not learners:
-        raise CourseError(f"no feedback for {module.id} in {feedback_root}: run `tinytorch grade {module.number}` first")
+        raise CourseError(f"no feedback for {module.id} in {feedback_root}: "
+                          f"run `tinytorch grade {module.number}` first")
     for learner in learners:
         feedback = feedback_root / learner / module.id
-        graded = next((f for f in (course / "autograded" / learner / module.id, course / "submitted" / learner / module.id)
-                       if all((f / name).is_file() for name in SUBMISSION_FILES)), None)
+        candidates = (course / "autograded" / learner / module.id, course / "submitted" / learner / module.id)
+        graded = next((f for f in candidates if all((f / name).is_file() for name in SUBMISSION_FILES)), None)
         missing = [name for name in SUBMISSION_FILES if not (feedback / name).is_file()]
         if missing and graded is None:
-            report.skipped[learner] = ("the submission has no submission_secret.txt (it did not come through the exchange; "
-                                       "send the feedback page itself)")
+            report.skipped[learner] = ("the submission has no submission_secret.txt "
+                                       "(it did not come through the exchange; send the feedback page itself)")
             continue
         for name in missing:
             shutil.copy2(graded / name, feedback / name)

@@ -72,7 +72,8 @@ def released_cells(folder) -> dict:
             if not meta.get("grade_id"):
                 continue
             kind = "exercise" if meta.get("solution") else "test" if meta.get("grade") else "other"
-            cells[meta["grade_id"]] = {"kind": kind, "points": float(meta.get("points", 0)) if meta.get("grade") else 0.0,
+            points = float(meta.get("points", 0)) if meta.get("grade") else 0.0
+            cells[meta["grade_id"]] = {"kind": kind, "points": points,
                                        "checksum": meta.get("checksum"),
                                        "test_sha256": source_digest(cell.source) if kind == "test" else None}
     return found

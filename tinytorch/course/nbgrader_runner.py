@@ -47,6 +47,14 @@ def run_nbgrader(course_dir, *args, timeout=None) -> subprocess.CompletedProcess
     return proc
 
 
+def _copy_source(course: Path, module_dir, assignment_id: str) -> None:
+    "Put a module's folder (without the instructor-only files) into the course as nbgrader's source/<id>/."
+    source = course / "source" / assignment_id
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(module_dir, source,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", *INSTRUCTOR_ONLY))
+
+
 def release_notebooks(module_dir, assignment_id: str, work_dir) -> Path:
     """The student version of one module: solutions replaced by stubs, hidden tests removed.
 
@@ -54,21 +62,31 @@ def release_notebooks(module_dir, assignment_id: str, work_dir) -> Path:
     the student tree needs none; grading makes its own.
     """
     course = prepare_course_dir(work_dir)
-    source = course / "source" / assignment_id
-    shutil.rmtree(source, ignore_errors=True)
-    shutil.copytree(module_dir, source, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", *INSTRUCTOR_ONLY))
+    _copy_source(course, module_dir, assignment_id)
     run_nbgrader(course, "generate_assignment", assignment_id, "--no-db", "--force")
     return course / "release" / assignment_id
 
 
 def release_modules(modules, target_parent) -> list[Path]:
-    "Release each module into `target_parent/<module id>/` (replacing what was there); return those folders."
+    """Release each module into `target_parent/<module id>/` (replacing what was there); return those folders.
+
+    All modules go through one `nbgrader generate_assignment` run (the assignment id is a glob that
+    matches each of them), as `release_notebooks` would release them one by one: nbgrader's start-up
+    costs seconds, its work on a notebook a fraction of that."""
     written = []
+    for module in modules:
+        if not module.notebook.is_file():
+            raise CourseError(f"module {module.id} has no notebook: expected {module.notebook}")
     with tempfile.TemporaryDirectory(prefix="tinytorch-release-") as work:
+        course = prepare_course_dir(work)
         for module in modules:
-            if not module.notebook.is_file():
-                raise CourseError(f"module {module.id} has no notebook: expected {module.notebook}")
-            released = release_notebooks(module.dir, module.id, Path(work) / module.id)
+            _copy_source(course, module.dir, module.id)
+        if modules:
+            run_nbgrader(course, "generate_assignment", "*", "--no-db", "--force")
+        for module in modules:
+            released = course / "release" / module.id
+            if not released.is_dir():
+                raise CourseError(f"nbgrader released nothing for module {module.id} (expected {released})")
             target = Path(target_parent) / module.id
             if target.exists():
                 shutil.rmtree(target)

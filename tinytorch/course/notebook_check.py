@@ -165,8 +165,8 @@ def _test_changed(cell: dict, expected: ExpectedCell | None, meta: dict) -> bool
     checksum = (expected.checksum if expected else None) or meta.get("checksum")
     if not (checksum and meta.get("locked") and not meta.get("solution")):
         return False
-    from nbgrader.utils import compute_checksum
     import nbformat
+    from nbgrader.utils import compute_checksum
     node = nbformat.from_dict(json.loads(json.dumps(cell)))
     node.source = "".join(node.source) if isinstance(node.get("source"), list) else str(node.get("source", ""))
     try:

@@ -1,9 +1,9 @@
 """Build the student tree from the instructor tree.
 
-The student tree is what learners get (`tinytorch publish` makes it a repository of its own, which Binder builds): every module notebook in its
-nbgrader release form (solutions replaced by stubs, hidden tests gone), and a
-`tinytorch/core` exported from *those* notebooks, so `import tinytorch` gives the learner's
-own code. Only an allowlist of files is copied: tests, tools, git history and anything
+The student tree is what learners get (`tinytorch publish` makes it a repository of its own, which
+Binder builds): every module notebook in its nbgrader release form (solutions replaced by stubs,
+hidden tests gone), and a `tinytorch/core` exported from *those* notebooks, so `import tinytorch`
+gives the learner's own code. Only an allowlist of files is copied: tests, tools, git history and anything
 else that might hold a solution stay behind.
 """
 import json
