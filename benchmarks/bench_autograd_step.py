@@ -79,7 +79,8 @@ def tinytorch_step_fn(x, y):
 def torch_step_fn(x, y):
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(SIZES[0], SIZES[1]), torch.nn.ReLU(), torch.nn.Linear(SIZES[1], SIZES[2]))
+    model = torch.nn.Sequential(torch.nn.Linear(SIZES[0], SIZES[1]), torch.nn.ReLU(),
+                                torch.nn.Linear(SIZES[1], SIZES[2]))
     criterion = torch.nn.CrossEntropyLoss()
     inputs, targets = torch.from_numpy(x), torch.from_numpy(y)
 

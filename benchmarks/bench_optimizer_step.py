@@ -74,7 +74,8 @@ def torch_flavours(torch_class) -> dict:
     flavours = {}
     if torch_class is None:
         return flavours
-    for name, flags in (("torch default", {}), ("torch foreach", dict(foreach=True)), ("torch fused", dict(fused=True))):
+    torch_flavours = (("torch default", {}), ("torch foreach", dict(foreach=True)), ("torch fused", dict(fused=True)))
+    for name, flags in torch_flavours:
         p = torch.zeros(2, requires_grad=True)
         p.grad = torch.zeros(2)
         try:
@@ -229,7 +230,8 @@ def print_summary(report: list) -> None:
     what a closing note quotes."""
     print("\nsummary: fast / torch (target) and verdict; fast / readable; GB/s achieved of the floor's; peak extra KB")
     header = (f"{'case':<8} {'thr':>3} {'optimizer':<9} | "
-              + " | ".join(f"{name.split()[1] + ' (' + format(limit, 'g') + 'x)':<18}" for name, limit in TARGETS.items())
+              + " | ".join(f"{name.split()[1] + ' (' + format(limit, 'g') + 'x)':<18}"
+                           for name, limit in TARGETS.items())
               + f" | {'/readable':>9} | {'GB/s':>11} | {'peak KB':<14}")
     print(header)
     print("-" * len(header))
@@ -256,7 +258,8 @@ def main(argv=None) -> int:
     if any(n < 1 for n in args.threads):
         parser.error(f"--threads must be positive integers, got {args.threads}")
     repeats = args.repeats or (5 if args.quick else 9)
-    cases = [(1 << 16, 1), (1 << 16, 10)] if args.quick else [(1 << 20, 1), (1 << 20, 100), (1 << 24, 1), (1 << 24, 100)]
+    full_cases = [(1 << 20, 1), (1 << 20, 100), (1 << 24, 1), (1 << 24, 100)]
+    cases = [(1 << 16, 1), (1 << 16, 10)] if args.quick else full_cases
 
     load_before = os.getloadavg()
     print(f"numpy {np.__version__}, torch {torch.__version__}, {os.cpu_count()} cores; fast path backend "

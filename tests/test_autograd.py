@@ -2,6 +2,7 @@
 with broadcasting and reused tensors, and the engine's contracts and errors."""
 import numpy as np
 import pytest
+
 torch = pytest.importorskip("torch")  # the numerical reference; the suite runs without it, minus these tests
 
 from tinytorch.core.autograd import Softplus, gradcheck, is_grad_enabled, no_grad, numerical_grad, unbroadcast
@@ -38,12 +39,15 @@ UNARY = {
     "pow_1.5": (lambda x: (x * x + 0.5) ** 1.5, lambda x: (x * x + 0.5) ** 1.5),
     "scale_shift": (lambda x: 2.5 - 0.5 * x / 2.0, lambda x: 2.5 - 0.5 * x / 2.0),
     "sum_last": (lambda x: x.sum(axis=-1, keepdims=True), lambda x: x.sum(dim=-1, keepdim=True)),
-    "mean_first": (lambda x: (x + ZEROS).mean(axis=0, keepdims=True), lambda x: (x + torch.tensor(ZEROS)).mean(dim=0, keepdim=True)),
+    "mean_first": (lambda x: (x + ZEROS).mean(axis=0, keepdims=True),
+                   lambda x: (x + torch.tensor(ZEROS)).mean(dim=0, keepdim=True)),
     "mean_all": (lambda x: x.mean(), lambda x: x.mean()),
     "sum_both": (lambda x: (x + ZEROS).sum(axis=(0, 1)), lambda x: (x + torch.tensor(ZEROS)).sum(dim=(0, 1))),
-    "max_last": (lambda x: (x + ZEROS).max(axis=-1, keepdims=True), lambda x: (x + torch.tensor(ZEROS)).amax(dim=-1, keepdim=True)),
+    "max_last": (lambda x: (x + ZEROS).max(axis=-1, keepdims=True),
+                 lambda x: (x + torch.tensor(ZEROS)).amax(dim=-1, keepdim=True)),
     "reshape_T": (lambda x: (x + ZEROS).reshape(4, 3).T, lambda x: (x + torch.tensor(ZEROS)).reshape(4, 3).T),
-    "transpose_twice": (lambda x: (x + ZEROS).transpose(1, 0).transpose(), lambda x: (x + torch.tensor(ZEROS)).permute(1, 0).T),
+    "transpose_twice": (lambda x: (x + ZEROS).transpose(1, 0).transpose(),
+                        lambda x: (x + torch.tensor(ZEROS)).permute(1, 0).T),
     "index_rows": (lambda x: (x + ZEROS)[[2, 0, 0]], lambda x: (x + torch.tensor(ZEROS))[[2, 0, 0]]),
     "index_column": (lambda x: (x + ZEROS)[:, 1:2], lambda x: (x + torch.tensor(ZEROS))[:, 1:2]),
     "index_scalar": (lambda x: (x + ZEROS)[1, 2], lambda x: (x + torch.tensor(ZEROS))[1, 2]),

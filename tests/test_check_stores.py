@@ -94,3 +94,26 @@ def test_hidden_expected_values_are_nowhere_in_the_student_tree(student_tree):
             text = path.read_text(errors="ignore")
             leaks += [f"{path.relative_to(student_tree)}: {why} ({n})" for n, why in secrets.items() if n in text]
     assert not leaks, "hidden expected values readable in the student tree:\n" + "\n".join(leaks[:20])
+
+
+@pytest.mark.parametrize("path", STORES, ids=lambda p: p.name)
+def test_every_graded_cell_is_judged_by_the_worker(path):
+    """Every graded test cell is written with tinytorch.checks and recorded, so under grading no
+    expected value of it sits in the learner's kernel (a cell of plain asserts would keep them there,
+    readable through frames or gc, and would grade all-or-nothing)."""
+    from helpers import read_nb
+
+    from tinytorch.course.notebooks import nbgrader_meta
+    notebook = path.name[: -len(INSTRUCTOR_SUFFIX)]
+    store = read_store(path, notebook)
+    nb = read_nb(path.parent / f"{notebook}.ipynb")
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        if not meta.get("grade") or meta.get("solution"):
+            continue
+        assert meta["grade_id"] in store.cells, \
+            f"{notebook}: graded cell {meta['grade_id']} has no recorded checks (write it with tinytorch.checks)"
+        hidden = cell.source.split("### BEGIN HIDDEN TESTS")[1] if "### BEGIN HIDDEN TESTS" in cell.source else ""
+        for word in ("assert ", "np.testing", "raise AssertionError"):
+            assert word not in hidden, \
+                f"{notebook}: {meta['grade_id']}'s hidden tests use `{word.strip()}` in the kernel"

@@ -282,7 +282,8 @@ def test_float32_rmsprop_adagrad_and_lion_are_within_rounding(small_blocks):
     lion = dict(lr=1e-3, weight_decay=0.1)
     lion_ours, _ = lion_trajectory(20, lion, dtype=np.float32)
     lion_theirs, _ = lion_trajectory(20, lion, update=readable_lion, dtype=np.float32)
-    assert rms_ours[-1][0].dtype == ada_ours[-1][0].dtype == lion_ours[-1][0].dtype == lion_theirs[-1][0].dtype == np.float32
+    last_dtypes = {run[-1][0].dtype for run in (rms_ours, ada_ours, lion_ours, lion_theirs)}
+    assert last_dtypes == {np.dtype(np.float32)}, last_dtypes
     assert max_gap(rms_ours, rms_theirs) < 1e-5
     assert max_gap(ada_ours, ada_theirs) < 1e-5
     assert max_gap(lion_ours, lion_theirs) < 1e-6
@@ -426,7 +427,8 @@ def test_state_is_one_buffer_per_parameter_for_momentum_and_none_without():
 def test_bad_input_is_refused_with_a_clear_message_and_nothing_changes():
     p = np.ones((4, 6))
     g = np.ones((4, 6))
-    with pytest.raises(ValueError, match=r"params\[0\] \(shape \(4, 3\), strides \(48, 16\)\) is not a writeable contiguous"):
+    not_contiguous = r"params\[0\] \(shape \(4, 3\), strides \(48, 16\)\) is not a writeable contiguous"
+    with pytest.raises(ValueError, match=not_contiguous):
         sgd_step([p[:, ::2]], [g[:, ::2]], [None], lr=0.1)
     with pytest.raises(ValueError, match=r"grads has 2 entries but there are 1 params"):
         sgd_step([p], [g, g], [None], lr=0.1)
@@ -450,7 +452,8 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_changes():
     with pytest.raises(ValueError, match=r"state_steps\[0\] must be the number of this step \(1 or more\), got 0"):
         adam_step([p], [g], [np.zeros_like(p)], [np.zeros_like(p)], [], [0])
     buffers = [None, np.asfortranarray(np.zeros((4, 6)))]
-    with pytest.raises(ValueError, match=r"momentum_buffers\[1\] .* is not a writeable array laid out in memory like params\[1\]"):
+    laid_out_otherwise = r"momentum_buffers\[1\] .* is not a writeable array laid out in memory like params\[1\]"
+    with pytest.raises(ValueError, match=laid_out_otherwise):
         sgd_step([p, np.ones((4, 6))], [g, g], buffers, lr=0.1, momentum=0.9)
     assert buffers[0] is None   # no half-made state left behind
     np.testing.assert_array_equal(p, np.ones((4, 6)))   # every refusal came before any update
@@ -558,7 +561,8 @@ def test_the_numba_backend_runs_the_compiled_kernels(monkeypatch):
     calls = []
     compiled = dict(fused._compiled)
     for name, kernel in compiled.items():
-        monkeypatch.setitem(fused._compiled, name, lambda *args, name=name, kernel=kernel: (calls.append(name), kernel(*args)))
+        counted = lambda *args, name=name, kernel=kernel: (calls.append(name), kernel(*args))
+        monkeypatch.setitem(fused._compiled, name, counted)
     p, g = np.ones(5), np.full(5, 0.5)
     sgd_step([p], [g], [None], lr=0.1)
     sgd_step([p], [g], [None], lr=0.1, momentum=0.9)
@@ -573,10 +577,9 @@ def test_the_numba_backend_runs_the_compiled_kernels(monkeypatch):
     assert len(calls) == 6 and half.dtype == np.float16 and np.all(half == np.float16(0.7))
 
 
-def test_many_parameters_take_few_compiled_calls(monkeypatch):
+@pytest.mark.parametrize("backend", ["numba"], indirect=True)  # the NumPy blocks run one block at a time
+def test_many_parameters_take_few_compiled_calls(monkeypatch, backend):
     "On one thread, 100 small parameters are ceil(100 / CHUNK_SLICES) compiled calls, not 100."
-    if fused.backend() != "numba":
-        pytest.skip("the NumPy blocks run one block at a time")
     calls = []
     runner = fused._compiled["sgd"]
     monkeypatch.setitem(fused._compiled, "sgd", lambda n, *args: (calls.append(n), runner(n, *args)))

@@ -3,12 +3,20 @@ optimizer using it follows the readable one (trajectory, state, checkpoints, ski
 within float rounding, with exactly the state the formula says."""
 import numpy as np
 import pytest
+from test_fused import backend, gradient, max_gap, small_blocks, start_params  # noqa: F401 (backend, small_blocks: fixtures)
 
-from test_fused import backend, gradient, max_gap, small_blocks, start_params  # noqa: F401 (fixtures)
 from tinytorch.core import fused
 from tinytorch.core import optimizers as readable
-from tinytorch.core.optimizers import (SGD, Adagrad, Adam, AdamW, Lion, RMSprop, expected_state_memory_bytes,
-                                       state_memory_bytes)
+from tinytorch.core.optimizers import (
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    Lion,
+    RMSprop,
+    expected_state_memory_bytes,
+    state_memory_bytes,
+)
 from tinytorch.core.tensor import Tensor
 
 CASES = [
@@ -88,7 +96,8 @@ def assert_same_state(ours, theirs, tolerance):
 
 
 @pytest.mark.parametrize("cls, options, buffers", CASES, ids=IDS)
-def test_fast_optimizer_follows_the_readable_one(small_blocks, cls, options, buffers):
+@pytest.mark.usefixtures("small_blocks")
+def test_fast_optimizer_follows_the_readable_one(cls, options, buffers):
     readable_run, readable_opt = run(cls, options, {}, 1000)
     fast_run, fast_opt = run(cls, options, {"fused": True}, 1000)
     assert max_gap(fast_run, readable_run) < 1e-10
@@ -98,12 +107,14 @@ def test_fast_optimizer_follows_the_readable_one(small_blocks, cls, options, buf
     assert state_memory_bytes(fast_opt) == buffers * param_bytes == expected_state_memory_bytes(fast_opt)
 
 
-@pytest.mark.parametrize("cls, options, buffers", CASES[3:4] + CASES[6:7] + CASES[9:], ids=IDS[3:4] + IDS[6:7] + IDS[9:])
+@pytest.mark.parametrize("cls, options, buffers", CASES[3:4] + CASES[6:7] + CASES[9:],
+                         ids=IDS[3:4] + IDS[6:7] + IDS[9:])
 def test_fast_optimizer_in_float32_is_within_rounding_of_the_readable_one(cls, options, buffers):
     "Default blocks and threads, one parameter spanning several blocks: a few float32 ulps apart."
     n = 3 * fused.block_elements() + 17
     rng = np.random.default_rng(3)
-    start, grads = rng.standard_normal(n).astype(np.float32), [rng.standard_normal(n).astype(np.float32) for _ in range(5)]
+    start = rng.standard_normal(n).astype(np.float32)
+    grads = [rng.standard_normal(n).astype(np.float32) for _ in range(5)]
     results = []
     for flags in ({}, {"fused": True}):
         p = Tensor(start)
@@ -119,7 +130,8 @@ def test_fast_optimizer_in_float32_is_within_rounding_of_the_readable_one(cls, o
 
 @pytest.mark.parametrize("cls, options, buffers", [CASES[3], CASES[7], CASES[9], *CASES[NEW][1::2]],
                          ids=[IDS[3], IDS[7], IDS[9], *IDS[NEW][1::2]])
-def test_checkpoints_move_between_the_readable_and_the_fast_optimizer(small_blocks, cls, options, buffers):
+@pytest.mark.usefixtures("small_blocks")
+def test_checkpoints_move_between_the_readable_and_the_fast_optimizer(cls, options, buffers):
     "Saved by one implementation, resumed by the other: the run continues as if nothing happened."
     history, fast_opt = run(cls, options, {"fused": True}, 40)
     params = [Tensor(a) for a in history[-1]]

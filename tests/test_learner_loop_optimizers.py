@@ -12,9 +12,9 @@ released test cells) rather than from the reference, and prints module 03's tabl
 """
 import nbformat
 import pytest
-
 from learner_loop import run_cells
 from test_optimizers_grading import MISTAKES, MODULE, NOTEBOOK
+
 from tinytorch.course.mistakes import apply_mistake
 from tinytorch.course.nbgrader_runner import release_notebooks
 from tinytorch.course.notebooks import fill_solutions
@@ -61,7 +61,8 @@ def test_every_visible_optimizer_mistake_fails_a_visible_check_and_most_are_name
             unnamed.append(name)
     visible = [n for n, m in MISTAKES.items() if m.visible]
     share = 1 - len(unnamed) / len(visible)
-    print("\n| mistake | visible symptom | first failing visible check | named |\n| --- | --- | --- | --- |\n" + "\n".join(rows))
+    header = "| mistake | visible symptom | first failing visible check | named |\n| --- | --- | --- | --- |\n"
+    print("\n" + header + "\n".join(rows))
     print(f"{len(visible) - len(unseen)}/{len(visible)} visible mistakes fail a visible check; {share:.0%} are named")
     assert not unseen, f"visible mistakes that pass every visible check: {unseen}"
     assert share >= 0.9, f"only {share:.0%} named; not named: {unnamed}"

@@ -4,11 +4,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 torch = pytest.importorskip("torch")  # the numerical reference; the suite runs without it, minus these tests
 
 from tinytorch.core.autograd import no_grad
-from tinytorch.core.nn import (CrossEntropyLoss, Linear, Module, MSELoss, Parameter, ReLU, Sequential, Sigmoid,
-                               Tanh, log_softmax)
+from tinytorch.core.nn import (
+    CrossEntropyLoss,
+    Linear,
+    Module,
+    MSELoss,
+    Parameter,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+    log_softmax,
+)
 from tinytorch.core.tensor import Tensor
 
 pytestmark = pytest.mark.torch
@@ -101,8 +112,8 @@ def test_log_softmax_matches_torch_on_every_axis():
         weights = np.random.default_rng(axis + 5).standard_normal(x.shape)
         (log_softmax(ours, axis=axis) * weights).sum().backward()
         (torch.log_softmax(ref, dim=axis) * torch.tensor(weights)).sum().backward()
-        np.testing.assert_allclose(log_softmax(Tensor(x), axis=axis).data, torch.log_softmax(torch.tensor(x), axis).numpy(),
-                                   rtol=0, atol=ATOL)
+        np.testing.assert_allclose(log_softmax(Tensor(x), axis=axis).data,
+                                   torch.log_softmax(torch.tensor(x), axis).numpy(), rtol=0, atol=ATOL)
         np.testing.assert_allclose(ours.grad.data, ref.grad.numpy(), rtol=0, atol=ATOL)
 
 
@@ -169,7 +180,8 @@ class TorchBlock(torch.nn.Module):
 
 def test_parameter_names_and_order_match_torch():
     ours = Sequential(Linear(3, 4, rng=0), Block(), Tanh(), Linear(4, 2, bias=False, rng=1))
-    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), TorchBlock(), torch.nn.Tanh(), torch.nn.Linear(4, 2, bias=False))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), TorchBlock(), torch.nn.Tanh(),
+                                 torch.nn.Linear(4, 2, bias=False))
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert [v.shape for v in ours.state_dict().values()] == [tuple(v.shape) for v in theirs.state_dict().values()]
@@ -253,7 +265,8 @@ def test_linear_initialisation_follows_torch():
         # a uniform on [-b, b] has standard deviation b / sqrt(3)
         assert abs(p.data.std() - bound / np.sqrt(3)) < 0.1 * bound / np.sqrt(3)
         assert abs(q.std() - bound / np.sqrt(3)) < 0.1 * bound / np.sqrt(3)
-    np.testing.assert_array_equal(Linear(5, 3, rng=4).weight.data, Linear(5, 3, rng=np.random.default_rng(4)).weight.data)
+    np.testing.assert_array_equal(Linear(5, 3, rng=4).weight.data,
+                                  Linear(5, 3, rng=np.random.default_rng(4)).weight.data)
     assert not np.array_equal(Linear(5, 3).weight.data, Linear(5, 3).weight.data)
 
 

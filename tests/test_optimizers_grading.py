@@ -47,7 +47,8 @@ def scores(tmp_path_factory):
 
 def _max_points():
     nb = nbformat.read(MODULE.notebook, as_version=4)
-    return {gid: float(nbgrader_meta(c)["points"]) for gid, c in cells_by_grade_id(nb).items() if nbgrader_meta(c).get("grade")}
+    return {gid: float(nbgrader_meta(c)["points"]) for gid, c in cells_by_grade_id(nb).items()
+            if nbgrader_meta(c).get("grade")}
 
 
 def test_reference_full_marks_untouched_zero_and_every_mistake_loses_points(scores):
@@ -57,7 +58,8 @@ def test_reference_full_marks_untouched_zero_and_every_mistake_loses_points(scor
     assert {k: v for k, v in reference.items() if k in points} == points, "the reference must get full marks"
     assert all(scores["untouched"][cell] == 0 for cell in points), \
         f"an untouched release must score zero: {scores['untouched']}"
-    print(f"\nreference {reference['total']:g}/{sum(points.values()):g}, untouched release {scores['untouched']['total']:g}")
+    print(f"\nreference {reference['total']:g}/{sum(points.values()):g}, "
+          f"untouched release {scores['untouched']['total']:g}")
     problems = []
     for name, mistake in MISTAKES.items():
         lost = sorted(cell for cell in points if scores[name][cell] < points[cell])

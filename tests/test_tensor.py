@@ -1,6 +1,7 @@
 "The reference `tinytorch.core.tensor`: PyTorch's conventions and clear errors on bad input."
 import numpy as np
 import pytest
+
 torch = pytest.importorskip("torch")  # the numerical reference; the suite runs without it, minus these tests
 
 from tinytorch.core.tensor import Tensor, arange, broadcast_shape, memory_bytes, ones, randn, tensor, zeros
@@ -24,9 +25,11 @@ def test_arithmetic_matches_torch_with_broadcasting():
     tx, ty = torch.tensor(x), torch.tensor(y)
     for ours, theirs in [(Tensor(x) + Tensor(y), tx + ty), (Tensor(x) * 2 - Tensor(y) / 3, tx * 2 - ty / 3),
                          (1 - Tensor(x), 1 - tx), (Tensor(y) ** 2, ty ** 2), (-Tensor(x), -tx),
-                         (Tensor(x) @ Tensor(y).T, tx @ ty.T), (Tensor(y).sum(axis=0, keepdims=True), ty.sum(0, keepdim=True)),
+                         (Tensor(x) @ Tensor(y).T, tx @ ty.T),
+                         (Tensor(y).sum(axis=0, keepdims=True), ty.sum(0, keepdim=True)),
                          (Tensor(y).mean(axis=1), ty.mean(1)), (Tensor(y).max(axis=0), ty.max(0).values),
-                         (Tensor(x).reshape(2, -1), tx.reshape(2, -1)), (Tensor(x).transpose(2, 0, 1), tx.permute(2, 0, 1))]:
+                         (Tensor(x).reshape(2, -1), tx.reshape(2, -1)),
+                         (Tensor(x).transpose(2, 0, 1), tx.permute(2, 0, 1))]:
         assert ours.shape == tuple(theirs.shape)
         np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=0, atol=1e-12)
 
