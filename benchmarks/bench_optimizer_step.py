@@ -26,19 +26,13 @@ minimum over the repetitions (the run least disturbed by other programs), shown 
 (half the interquartile range, in % of the median); the summary reports the load average before
 and after the run.
 
-Last full run (1 December 2026, before the chunked fast path and the RMSprop, Adagrad and Lion
-kernels, so SGD to AdamW only; numba backend, on a 2-core machine shared with about nine other
-sessions: load average 13.7 before and 10.4 after, so the figures are noisy and the 2-thread ones
-mostly measure waiting for a core): 107 of 128 targets met; every memory target met (peak extra
-memory of a fast step 3-50 KB, against a 512 KB block). With 1 thread, 58 of 64 met; the misses
-were SGD over 100 tensors (1M: 1.07x torch default, 1.48x foreach, 1.38x fused; 16M: 1.37x
-foreach, 1.69x fused), where the per-tensor Python work of the fast path (input checks, one
-kernel call per tensor) costs more than torch's C++ loop over the list, and 1M momentum in one
-tensor against fused (1.30x). Adam and AdamW were within 0.85-1.16x of torch fused in every
-1-thread case. With 2 threads, 49 of 64 were met: torch's OpenMP loops and our block threads
-both stall when the other core is taken, and single figures swung by 2-10x between repetitions
-(the worst spread was 8939%). Run it on a quiet machine before reading anything into the 2-thread
-column.
+Last full run (1 December 2026, quiet 2-core machine, load average 1.2 before and 1.0 after, numba
+backend, the parallel chunk loop): 189 of 192 targets met (1 thread 95/96, 2 threads 94/96); every
+memory target met. The misses: SGD over 100 tensors of 16M parameters against torch foreach (1.05x
+on 1 thread, 1.02x on 2) and 1M SGD in one tensor on 2 threads against torch fused (1.25x). The same
+code without the pause between timed steps met 182/192; before the parallel loop (Python threads
+sharing blocks), 170/192 with 78/96 on 2 threads, where handing a block to a Python thread cost
+about as much as a whole 1M-parameter SGD step.
 """
 import argparse
 import os
@@ -120,6 +114,13 @@ def make_steps(optimizer: str, sizes: list[int], seed: int = 0) -> dict:
     return steps
 
 
+# OpenMP threads (torch's, and Numba's for the fast path's parallel chunks) keep spinning for a while
+# after a parallel loop, waiting for the next one. A step timed right after another library's would
+# compete with those spinning threads (or find its own still awake), so every timed step starts after
+# this pause, by which time they sleep, as between the optimizer steps of training.
+PAUSE_SECONDS = 0.01
+
+
 def time_in_turn(steps: dict, repeats: int, warmup: int = 2) -> dict:
     "Seconds per call of each step, `repeats` times, the implementations interleaved in a rotating order."
     for step in steps.values():
@@ -130,6 +131,7 @@ def time_in_turn(steps: dict, repeats: int, warmup: int = 2) -> dict:
     for _ in range(repeats):
         order = order[1:] + order[:1]
         for name in order:
+            time.sleep(PAUSE_SECONDS)
             start = time.perf_counter()
             steps[name]()
             seconds[name].append(time.perf_counter() - start)

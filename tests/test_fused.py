@@ -628,3 +628,24 @@ def test_mixed_dtypes_and_read_only_gradients_take_runs_of_their_own(small_block
         assert a.dtype == b.dtype == dtype
         np.testing.assert_array_equal(a, b)
         assert np.all(a != p)
+
+
+@pytest.mark.parametrize("backend", ["numba"], indirect=True)  # the NumPy blocks use Python threads
+def test_large_steps_share_each_chunk_among_numbas_threads(monkeypatch, backend):
+    "With 2 threads a large step goes to the parallel loop (2 pieces per slice), a small one to the serial loop."
+    runner, calls = fused._compiled["sgd"], []
+    counting = fused.ChunkRunner(serial=lambda n, *args: (calls.append(("serial", n)), runner.serial(n, *args)),
+                                 parallel=lambda n, *args: (calls.append(("parallel", n, args[-1])),
+                                                            runner.parallel(n, *args)))
+    monkeypatch.setitem(fused._compiled, "sgd", counting)
+    threads = fused.num_threads()
+    fused.set_num_threads(2)
+    try:
+        big = [np.ones(fused.PARALLEL_MIN_ELEMENTS)]
+        sgd_step(big, [np.ones(fused.PARALLEL_MIN_ELEMENTS)], [None], lr=0.5)
+        small = [np.ones(10)]
+        sgd_step(small, [np.ones(10)], [None], lr=0.5)
+    finally:
+        fused.set_num_threads(threads)
+    assert calls == [("parallel", 1, 2), ("serial", 1)], calls
+    assert np.all(big[0] == 0.5) and np.all(small[0] == 0.5)
