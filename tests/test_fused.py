@@ -268,7 +268,7 @@ def test_lion_matches_the_readable_one_over_1000_steps(small_blocks, options):
 
 
 @pytest.mark.torch
-def test_float32_rmsprop_adagrad_and_lion_are_within_rounding(small_blocks):
+def test_float32_rmsprop_adagrad_and_lion_are_within_rounding():
     "float32 against torch (RMSprop, Adagrad) and the readable Lion in float64: a few float32 ulps apart."
     from tinytorch.core.optimizers import lion as readable_lion
     rms = dict(lr=0.005, centered=True, momentum=0.8, weight_decay=0.05)
@@ -607,7 +607,7 @@ def test_chunks_cover_every_number_once_within_their_limits(sizes, block):
     assert all(np.all(s == 1) for s in seen)
 
 
-def test_mixed_dtypes_and_read_only_gradients_take_runs_of_their_own(small_blocks):
+def test_mixed_dtypes_and_read_only_gradients_take_runs_of_their_own():
     "Parameters of two dtypes, some gradients read-only: each kind is a run with its own constants, same numbers."
     rng = np.random.default_rng(7)
     sizes, dtypes = [40, 7, 33, 1, 64], [np.float32, np.float64, np.float64, np.float32, np.float32]

@@ -88,6 +88,8 @@ def compile_kernel(kernel, parallel: bool = False):
     # No fastmath (section 2 times what it would gain): without it every operation rounds exactly as NumPy's
     # does, whichever block or vector lane an element falls in.
     options = dict(nogil=True, error_model="numpy", parallel=parallel)
+    if parallel:   # Numba 0.68 never finds a cached parallel loop again (a new cache entry every process)
+        return numba.njit(**options)(kernel)
     try:
         return numba.njit(cache=True, **options)(kernel)
     except RuntimeError:   # no writable cache directory (a read-only install, a sandbox): compile in memory
