@@ -161,6 +161,10 @@ class GuardPolicy:
                 argv += ["--ro-bind", host, host]
         for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/ssl/certs"):
             argv += ["--ro-bind-try", path, path]
+        # The scratch file systems first: what is bound below them (an environment or a private folder
+        # that lives under /tmp on the host) must stay visible on top of the empty /tmp.
+        scratch = ["--size", str(self.scratch_limit_bytes), "--perms", "1777", "--tmpfs"]
+        argv += ["--proc", "/proc", "--dev", "/dev", *scratch, "/dev/shm", *scratch, "/tmp"]
         made = set()
         for prefix in [p for p in self.environment if not p.startswith("/usr/")] + [self.private, KERNEL_INSIDE,
                                                                                    REFERENCE_INSIDE]:
@@ -174,8 +178,6 @@ class GuardPolicy:
                 argv += ["--ro-bind", prefix, prefix]
         for path in self.masked:  # an installed tinytorch (editable finder, .pth, copy): invisible
             argv += ["--tmpfs", path] if os.path.isdir(path) else ["--ro-bind", "/dev/null", path]
-        scratch = ["--size", str(self.scratch_limit_bytes), "--perms", "1777", "--tmpfs"]
-        argv += ["--proc", "/proc", "--dev", "/dev", *scratch, "/dev/shm", *scratch, "/tmp"]
         # matplotlib's font cache, copied once into the private folder: read in place, written nowhere
         argv += ["--perms", "0777", "--dir", self.matplotlib_config]
         for font_cache in sorted(Path(self.matplotlib_dir).glob("fontlist*.json")):
