@@ -1,6 +1,10 @@
 """The fast optimizer path (tinytorch.core.fused): same numbers as PyTorch and as the readable
 update, bounded scratch memory, bit-identical whatever the block size and thread count, clear
 errors on bad input."""
+import os
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 import tracemalloc
@@ -649,3 +653,27 @@ def test_large_steps_share_each_chunk_among_numbas_threads(monkeypatch, backend)
         fused.set_num_threads(threads)
     assert calls == [("parallel", 1, 2), ("serial", 1)], calls
     assert np.all(big[0] == 0.5) and np.all(small[0] == 0.5)
+
+
+LOAD_THE_SGD_LOOPS = textwrap.dedent("""
+    import numpy as np
+    from tinytorch.core import fused
+    runner, p, g = fused._compiled["sgd"], np.ones(8), np.ones(8)
+    runner.serial(1, (p,), (g,), (False, 0.0, -0.25))
+    runner.parallel(1, (p,), (g,), (False, 0.0, -0.25), 2)
+    assert np.all(p == 0.5), p
+    for loop in (runner.serial, runner.parallel):
+        print(sum(loop.stats.cache_hits.values()), sum(loop.stats.cache_misses.values()))
+""")
+
+
+@pytest.mark.parametrize("backend", ["numba"], indirect=True)
+def test_a_second_process_loads_the_compiled_chunk_loops_from_disk(tmp_path, backend):
+    """Compiling the chunk loops takes seconds each (the parallel ones most), so they must come from Numba's disk
+    cache in a later process: a loop that captured a compiled dispatcher was compiled again in every process."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    first, second = [subprocess.run([sys.executable, "-c", LOAD_THE_SGD_LOOPS], env=env, capture_output=True,
+                                    text=True, timeout=300) for _ in range(2)]
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout.split() == ["0", "1", "0", "1"], first.stdout   # (hits, misses) of each loop: compiled
+    assert second.stdout.split() == ["1", "0", "1", "0"], second.stdout   # then loaded, not compiled again
