@@ -32,8 +32,11 @@ export PATH="$PWD/.venv/bin:$PATH"   # nbgrader runs `alembic` as a subprocess
 # Two pytest workers already fill both cores: BLAS threads on top of them only thrash
 # (a tiny matmul in a notebook kernel can take 100x longer on a busy machine).
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+# worksteal: a worker that runs out of tests takes half of the other's queue, so neither sits idle while
+# the other finishes a long notebook (the longest tests start first: tests/conftest.py, LONGEST_FIRST).
+xdist=(-n 2 --dist worksteal)
 if [ -n "$fast" ]; then
-  .venv/bin/python -m pytest -n 2 -m "not binder and not browser and not hub and not corpus" ${args[@]+"${args[@]}"}
+  .venv/bin/python -m pytest "${xdist[@]}" -m "not binder and not browser and not hub and not corpus" ${args[@]+"${args[@]}"}
 else
-  .venv/bin/python -m pytest -n 2 ${args[@]+"${args[@]}"}
+  .venv/bin/python -m pytest "${xdist[@]}" ${args[@]+"${args[@]}"}
 fi

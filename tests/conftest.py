@@ -89,7 +89,27 @@ LANES = {"test_binder.py": "binder", "test_browser.py": "browser", "test_hub.py"
          "test_learner_loop_optimizers.py": "corpus"}
 
 
+# The longest tests, longest first (seconds in the fast lane on 2 cores). pytest-xdist deals tests out in
+# collection order, alternately to its two workers, so these start first and overlap. At their place in
+# the file order, module 03's filled package came last and ran alone while the other worker was idle
+# (50 s of a 190 s run on one core). Only the order depends on this list, never a result.
+LONGEST_FIRST = [
+    "test_student_tree.py::test_filled_learner_package_passes_full_tests[03_optimizers]",   # 40
+    "test_notebooks_run.py::test_source_notebook_runs_clean[modules/03_optimizers/optimizers.ipynb]",   # 25
+    "test_student_tree.py::test_filled_learner_package_passes_full_tests[04_training]",   # 11
+    "test_notebooks_run.py::test_source_notebook_runs_clean[modules/04_training/training.ipynb]",   # 11
+    "test_lab_serves.py::test_lab_lands_on_module_01_of_the_student_tree",   # 11
+    "test_benchmark_runs.py::test_benchmark_quick_run_prints_the_whole_table",   # 11
+    "test_cli.py::test_export_and_test_in_a_student_tree",   # 8
+    "test_student_tree.py::test_filled_learner_package_passes_full_tests[02_autograd]",   # 8
+    "test_publish.py::test_publishing_again_adds_a_commit_a_clone_can_pull",   # 8
+    "test_notebooks_run.py::test_source_notebook_runs_clean[modules/03_optimizers/fused.ipynb]",   # 7
+]
+
+
 def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(f"{item.path.name}::{item.name}", len(rank)))   # stable: else file order
     for item in items:
         lane = LANES.get(item.path.name)
         if lane:

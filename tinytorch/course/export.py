@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
-
 from .layout import CourseError, find_root
 
 # nbdev_export reads settings.ini from the working directory, so it runs in the tree's root.
@@ -37,6 +35,11 @@ def _defined_names(source: str):
 def unsaved_exports(notebook_path, ran_cells) -> list[str]:
     """Names defined by exported cells whose last run (`ran_cells`, oldest first, as in IPython's `In`)
     differs from the notebook saved on disk: nbdev exports the file, so those edits would be lost."""
+    # Imported here, not above: every module's last cell imports this file, and importing nbformat takes
+    # over a second (jsonschema's format checkers build their parsers), which a graded or tested run,
+    # which never exports, would pay for nothing.
+    import nbformat
+
     saved = {}
     for cell in nbformat.read(notebook_path, as_version=4).cells:
         if cell.cell_type == "code" and (names := _defined_names(cell.source)):
