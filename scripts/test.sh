@@ -2,8 +2,9 @@
 # The README's test command: set everything up on a fresh machine, lint, then run the test suite.
 #   scripts/test.sh            everything (what CI runs)
 #   scripts/test.sh --fast     the fast lane for people changing the code: everything but the Binder
-#                              build, the browser tests, the hub test and the corpora (marker `corpus`,
-#                              pyproject.toml: whole mistake, cheating, slip and option corpora)
+#                              build, the browser tests (the JupyterHub class among them) and the corpora
+#                              (marker `corpus`, pyproject.toml: whole mistake, cheating, slip and option
+#                              corpora)
 # Other arguments go to pytest (e.g. scripts/test.sh --fast -k tensor).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +37,7 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 # the other finishes a long notebook (the longest tests start first: tests/conftest.py, LONGEST_FIRST).
 xdist=(-n 2 --dist worksteal)
 if [ -n "$fast" ]; then
-  .venv/bin/python -m pytest "${xdist[@]}" -m "not binder and not browser and not hub and not corpus" ${args[@]+"${args[@]}"}
+  .venv/bin/python -m pytest "${xdist[@]}" -m "not binder and not browser and not corpus" ${args[@]+"${args[@]}"}
 else
   .venv/bin/python -m pytest "${xdist[@]}" ${args[@]+"${args[@]}"}
 fi

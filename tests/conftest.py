@@ -82,37 +82,46 @@ def executed_notebook(shared_dir):
 
 # The fast lane (`scripts/test.sh --fast`) leaves out whole files that build or drive something big.
 # They are marked here, by file, so that no test file has to remember it (markers: pyproject.toml).
-LANES = {"test_binder.py": "binder", "test_browser.py": "browser", "test_hub.py": "hub",
+LANES = {"test_binder.py": "binder", "test_browser.py": "browser",
+         "test_hub.py": ("hub", "browser"),   # its learners work in Chromium
          "test_grading_e2e.py": "corpus", "test_autograde_modules.py": "corpus",
          "test_optimizers_grading.py": "corpus", "test_grading_checks.py": "corpus",
          # module 03's release filled with every catalogued mistake (a sample: tests/test_learner_loop.py)
          "test_learner_loop_optimizers.py": "corpus"}
 
 
-# The longest tests, longest first (seconds in the fast lane on 2 cores). pytest-xdist deals tests out in
-# collection order, alternately to its two workers, so these start first and overlap. At their place in
-# the file order, module 03's filled package came last and ran alone while the other worker was idle
-# (50 s of a 190 s run on one core). Only the order depends on this list, never a result.
+# The longest tests, longest first (seconds on 2 cores): a whole file (its tests stay together, so a
+# module-scoped fixture is built once) or one test that shares no module-scoped fixture. The workers
+# take tests in this order (pytest-xdist's worksteal: a worker that runs out takes half of the other's
+# queue), so the long ones start early and the short ones fill the gaps. In file order, module 03's
+# filled package came last and ran alone for 50 s of a 190 s fast lane. Only the order depends on
+# this list, never a result.
 LONGEST_FIRST = [
-    "test_student_tree.py::test_filled_learner_package_passes_full_tests[03_optimizers]",   # 40
-    "test_notebooks_run.py::test_source_notebook_runs_clean[modules/03_optimizers/optimizers.ipynb]",   # 25
+    "test_optimizers_grading.py",   # 330, corpus
+    "test_grading_e2e.py",   # 250, corpus
+    "test_learner_loop_optimizers.py",   # 110, corpus
+    "test_hub.py",   # 125, browser
+    "test_binder.py",   # 100
+    "test_autograde_modules.py",   # 120, corpus
+    "test_student_tree.py::test_filled_learner_package_passes_full_tests[03_optimizers]",   # 30-40
+    "test_notebooks_run.py::test_source_notebook_runs_clean[modules/03_optimizers/optimizers.ipynb]",   # 20-25
     "test_student_tree.py::test_filled_learner_package_passes_full_tests[04_training]",   # 11
     "test_notebooks_run.py::test_source_notebook_runs_clean[modules/04_training/training.ipynb]",   # 11
     "test_lab_serves.py::test_lab_lands_on_module_01_of_the_student_tree",   # 11
     "test_benchmark_runs.py::test_benchmark_quick_run_prints_the_whole_table",   # 11
     "test_cli.py::test_export_and_test_in_a_student_tree",   # 8
     "test_student_tree.py::test_filled_learner_package_passes_full_tests[02_autograd]",   # 8
-    "test_publish.py::test_publishing_again_adds_a_commit_a_clone_can_pull",   # 8
     "test_notebooks_run.py::test_source_notebook_runs_clean[modules/03_optimizers/fused.ipynb]",   # 7
 ]
 
 
 def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(f"{item.path.name}::{item.name}", len(rank)))   # stable: else file order
+    # sort is stable: within a listed file, and for everything unlisted, the order stays the files' own
+    items.sort(key=lambda item: rank.get(f"{item.path.name}::{item.name}", rank.get(item.path.name, len(rank))))
     for item in items:
-        lane = LANES.get(item.path.name)
-        if lane:
+        lanes = LANES.get(item.path.name, ())
+        for lane in (lanes,) if isinstance(lanes, str) else lanes:
             item.add_marker(getattr(pytest.mark, lane))
         if "student_tree" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)   # the student tree is made by nbgrader (once per run)

@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -16,11 +18,11 @@ import pytest
 
 from tinytorch.course.grading import events as ev
 from tinytorch.course.grading.feedback import NOTES_BOX, AutograderNotes
-from tinytorch.course.grading.policy import REFERENCE_INSIDE, SANDBOX_UID, GuardPolicy
+from tinytorch.course.grading.policy import IPC_INSIDE, REFERENCE_INSIDE, SANDBOX_UID, GuardPolicy
 from tinytorch.course.grading.prepare import build_reference_copy, dependencies
 from tinytorch.course.grading.preprocessors import GUARD_ENV, GuardEvents, ZeroViolations
 from tinytorch.course.grading.result import GradeResult, Status
-from tinytorch.course.grading.sandbox import make_event_log, make_private_folder, sandbox_problem
+from tinytorch.course.grading.sandbox import make_event_log, make_private_folder, run_in_sandbox, sandbox_problem
 from tinytorch.course.layout import CourseError, find_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,6 +163,57 @@ def test_the_kernel_cannot_fill_the_graders_memory_or_disk(sandboxed):
     assert len(written) == 3, written
     for folder, (total, error) in written.items():
         assert error == "ENOSPC" and total <= cap, f"{folder}: {total} bytes written, then {error}"
+
+
+@linux_only
+def test_the_kernels_sockets_live_in_its_own_tmp_and_no_host_folder_is_writable():
+    """The launcher's way (run_in_sandbox): the kernel binds its socket in its capped /tmp, the worker reaches
+    it through private/ipc (a link into the sandbox), and nothing of the private folder but the event log is
+    writable: a sockets folder on the host would let a notebook fill the disk, one capped file at a time."""
+    assert sandbox_problem() is None, sandbox_problem()
+    private = make_private_folder()
+    policy = GuardPolicy(private=str(private), references={},
+                         kernel_script=str(ROOT / "tinytorch" / "course" / "grading" / "kernel.py"))
+    make_event_log(policy)
+    before = sorted(p.name for p in private.iterdir())
+    source = textwrap.dedent(f"""
+        import json, os, socket
+        tried = {{}}
+        for folder in [{str(private)!r}, {os.path.dirname(policy.ipc_prefix)!r}, {policy.matplotlib_dir!r}]:
+            try:
+                open(os.path.join(folder, "planted"), "wb").write(b"x" * 1000)
+                tried[folder] = "written"
+            except OSError as e:
+                tried[folder] = type(e).__name__
+        server = socket.socket(socket.AF_UNIX)
+        server.bind({IPC_INSIDE + "-1"!r})
+        server.listen()
+        connection, _ = server.accept()
+        connection.sendall(json.dumps(tried).encode())
+        connection.close()
+    """)
+    ended = {}
+    kernel = threading.Thread(target=lambda: ended.setdefault("code", run_in_sandbox(
+        policy, "", [sys.executable, "-c", source])))
+    kernel.start()
+    try:
+        deadline, client = time.monotonic() + 60, socket.socket(socket.AF_UNIX)
+        while True:   # as ZMQ does: retry until the link and the socket exist
+            try:
+                client.connect(policy.ipc_prefix + "-1")
+                break
+            except OSError:
+                assert time.monotonic() < deadline and kernel.is_alive(), "the kernel's socket never appeared"
+                time.sleep(0.05)
+        tried = json.loads(client.recv(65536))
+        client.close()
+        kernel.join(60)
+        assert ended.get("code") == 0, ended
+        assert set(tried.values()) <= {"OSError", "PermissionError", "FileNotFoundError"}, tried
+        assert sorted(p.name for p in private.iterdir()) == before   # the link went with the sandbox
+        assert not any(private.rglob("planted"))
+    finally:
+        subprocess.run(["rm", "-rf", str(private)], check=False)
 
 
 def test_grading_refuses_without_a_sandbox_unless_told(monkeypatch, tmp_path):

@@ -9,8 +9,9 @@ sandbox and the second, in-process layer are configured from the same facts:
   the reference package for the notebook being graded (only the modules it depends on);
 * read-write: one working folder, a /tmp and a /dev/shm of its own, each an empty tmpfs of at most
   `scratch_limit_bytes` (tmpfs pages are memory the address-space limit does not count, so an uncapped
-  one would let a notebook fill the grader's RAM) and gone when the kernel ends; on the host, only the
-  kernel's ZMQ sockets and its event log, each file at most `file_size_limit_bytes`;
+  one would let a notebook fill the grader's RAM) and gone when the kernel ends. The kernel's ZMQ
+  sockets are in that /tmp too (the worker reaches them through /proc, see sandbox.py); on the host
+  the kernel can write one file only, its event log, of at most `file_size_limit_bytes`;
 * nothing else: no other learner, no gradebook, no source notebook, no course tooling, no
   installed copy of tinytorch (masked inside the environment), no network, its own PIDs.
 """
@@ -28,6 +29,7 @@ NOTEBOOK_ENV = "TINYTORCH_GRADED_NOTEBOOK"     # the notebook being run (picks i
 # Where the sandbox shows the reference package and the kernel script (the host paths stay hidden).
 REFERENCE_INSIDE = "/opt/tinytorch/reference"
 KERNEL_INSIDE = "/opt/tinytorch/kernel.py"
+IPC_INSIDE = "/tmp/kernel"                     # the kernel's ZMQ sockets, in its capped /tmp
 SANDBOX_UID = 65534                            # nobody: owns the private folder, runs the kernel
 
 # What the in-process layer alone cannot stop; said in the summary and every result of an unsafe run.
@@ -104,8 +106,14 @@ class GuardPolicy:
 
     @property
     def ipc_prefix(self) -> str:
-        "ZMQ ipc sockets live here (`<prefix>-<port>`): a folder both the worker and the sandboxed kernel see."
+        """The worker's path of the kernel's ZMQ ipc sockets (`<prefix>-<port>`). With the sandbox, its folder
+        is a link into the sandbox's own /tmp, where the kernel binds them (`ipc_prefix_inside`)."""
         return os.path.join(self.private, "ipc", "kernel")
+
+    @property
+    def ipc_prefix_inside(self) -> str:
+        "The kernel's path of the same sockets."
+        return IPC_INSIDE if self.sandbox else self.ipc_prefix
 
     def save(self, path) -> None:
         Path(path).write_text(json.dumps(asdict(self), indent=1))
@@ -145,9 +153,11 @@ class GuardPolicy:
                 "TINYTORCH_CHECKS": "grade", "TINYTORCH_NO_EXPORT": "1", "NBGRADER_EXECUTION": "autograde",
                 "MPLCONFIGDIR": self.matplotlib_config, CONFIG_ENV: self.kernel_config_file}
 
-    def bwrap_argv(self, notebook: str, kernel_argv: list[str]) -> list[str]:
-        "The bubblewrap command that runs `kernel_argv` inside this policy's sandbox."
+    def bwrap_argv(self, notebook: str, kernel_argv: list[str], info_fd: int | None = None) -> list[str]:
+        """The bubblewrap command that runs `kernel_argv` inside this policy's sandbox (writing, with `info_fd`,
+        the sandbox's first process id to that file descriptor)."""
         argv = ["bwrap", "--die-with-parent", "--new-session",
+                *(["--info-fd", str(info_fd)] if info_fd is not None else []),
                 "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         as_root = os.getuid() == 0
         if not as_root:
@@ -185,10 +195,9 @@ class GuardPolicy:
         reference = self.references.get(notebook)
         if reference:
             argv += ["--ro-bind", reference, REFERENCE_INSIDE]
-        # The private folder is read-only inside (connection file, kernel configuration) but for
-        # the sockets' folder and the event log; the working folder is one more capped tmpfs.
+        # The private folder is read-only inside (connection file, kernel configuration) but for the
+        # event log; the working folder is one more capped tmpfs.
         argv += ["--ro-bind", self.kernel_script, KERNEL_INSIDE, "--ro-bind", self.private, self.private,
-                 "--bind", os.path.dirname(self.ipc_prefix), os.path.dirname(self.ipc_prefix),
                  "--bind", self.events, self.events, *scratch, self.work, "--chdir", self.work, "--clearenv"]
         for key, value in self.kernel_env().items():
             argv += ["--setenv", key, value]

@@ -3,9 +3,11 @@
 The grading kernelspec runs `python -m tinytorch.course.grading.sandbox -f CONNECTION_FILE`
 (this launcher, outside the sandbox). The launcher reads the GuardPolicy the worker wrote for
 this submission, puts the connection file and the kernel's configuration into the private
-folder (the only place both sides see), and replaces itself with `bwrap ... kernel.py`. The
-kernel talks to nbgrader over ZMQ ipc sockets in that folder (the sandbox has no network, not
-even the grader's loopback), and nbgrader interrupts it with a message, not a signal.
+folder, and runs `bwrap ... kernel.py` until it ends. The kernel talks to nbgrader over ZMQ ipc
+sockets (the sandbox has no network, not even the grader's loopback) that it binds in its own
+capped /tmp; the worker reaches them through `private/ipc`, a link the launcher makes to that /tmp
+as the sandbox sees it (`/proc/PID/root/tmp`), so no folder of the host is writable for the kernel.
+nbgrader interrupts the kernel with a message, not a signal.
 """
 import functools
 import json
@@ -16,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .policy import KERNEL_INSIDE, NOTEBOOK_ENV, POLICY_ENV, SANDBOX_UID, GuardPolicy
+from .policy import IPC_INSIDE, KERNEL_INSIDE, NOTEBOOK_ENV, POLICY_ENV, SANDBOX_UID, GuardPolicy
 
 
 def make_private_folder(prefix: str = "tt-", matplotlib_cache: str = "") -> Path:
@@ -24,7 +26,6 @@ def make_private_folder(prefix: str = "tt-", matplotlib_cache: str = "") -> Path
     system's temporary folder: short paths (a ZMQ ipc socket path has at most 107 bytes)."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     (folder / "work").mkdir()
-    (folder / "ipc").mkdir()
     mpl = folder / "matplotlib"
     if matplotlib_cache and Path(matplotlib_cache).is_dir():
         shutil.copytree(matplotlib_cache, mpl)
@@ -81,22 +82,54 @@ def sandbox_problem() -> str | None:
         shutil.rmtree(private, ignore_errors=True)
 
 
+def _read_json(fd: int) -> dict:
+    "The JSON object bubblewrap writes to its --info-fd (it may come in pieces), {} if it wrote none."
+    data = b""
+    while chunk := os.read(fd, 4096):
+        data += chunk
+        try:
+            return json.loads(data)
+        except json.JSONDecodeError:
+            continue
+    return {}
+
+
+def run_in_sandbox(policy: GuardPolicy, notebook: str, kernel_argv: list[str]) -> int:
+    """Run the kernel in its sandbox until it ends; its exit status. Once bubblewrap says which process
+    is the sandbox's first, `private/ipc` becomes a link to the sandbox's /tmp as that process sees it."""
+    link = Path(policy.ipc_prefix).parent
+    read_end, write_end = os.pipe()
+    sandbox = subprocess.Popen(policy.bwrap_argv(notebook, kernel_argv, info_fd=write_end), pass_fds=[write_end])
+    os.close(write_end)
+    try:
+        child = _read_json(read_end).get("child-pid")
+        if child:   # else bubblewrap failed before starting anything, and said why on stderr
+            link.symlink_to(f"/proc/{child}/root{os.path.dirname(IPC_INSIDE)}")
+        return sandbox.wait()
+    finally:
+        os.close(read_end)
+        if sandbox.poll() is None:
+            sandbox.kill()
+        link.unlink(missing_ok=True)
+
+
 def main(argv) -> None:
     if len(argv) != 2 or argv[0] != "-f":
         sys.exit("usage: python -m tinytorch.course.grading.sandbox -f CONNECTION_FILE")
     policy = GuardPolicy.load(os.environ[POLICY_ENV])
     notebook = os.environ.get(NOTEBOOK_ENV, "")
     connection = Path(policy.connection_file)
-    connection.write_text(Path(argv[1]).read_text())
+    # The kernel's copy names the sockets as the kernel sees them (the worker's copy says `ipc_prefix`).
+    connection.write_text(json.dumps({**json.loads(Path(argv[1]).read_text()), "ip": policy.ipc_prefix_inside}))
     _give(connection)
     config = Path(policy.kernel_config_file)
     config.write_text(json.dumps(policy.kernel_config(notebook)))
     _give(config)
     if policy.sandbox:
         make_event_log(policy)
-        command = policy.bwrap_argv(notebook, [sys.executable, KERNEL_INSIDE, "-f", str(connection)])
-        os.execvp(command[0], command)
+        sys.exit(run_in_sandbox(policy, notebook, [sys.executable, KERNEL_INSIDE, "-f", str(connection)]))
     # --unsafe-no-sandbox: the same kernel and in-process guard, with the grader's own rights.
+    Path(policy.ipc_prefix).parent.mkdir(exist_ok=True)
     os.chdir(policy.work)
     os.execve(sys.executable, [sys.executable, policy.kernel_script, "-f", str(connection)],
               policy.kernel_env())
