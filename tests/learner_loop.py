@@ -23,12 +23,37 @@ class CellOutcome:
     message: str        # the exception's type and text, or "" when the cell passed
 
 
+@contextlib.contextmanager
+def package_classes_restored():
+    """Put back every attribute of the package's classes when the block ends. The notebooks run here
+    in the test process, and module 02's `install_autograd()` sets its own (a mistake's, even) methods
+    on the package's Tensor: without this, every later test in the same worker ran on them."""
+    import sys
+    classes = {cls for name, module in list(sys.modules.items()) if name.startswith("tinytorch.")
+               for cls in vars(module).values() if isinstance(cls, type) and cls.__module__.startswith("tinytorch.")}
+    saved = {cls: dict(vars(cls)) for cls in classes}
+    try:
+        yield
+    finally:
+        for cls, attributes in saved.items():
+            for name in set(vars(cls)) - set(attributes):
+                delattr(cls, name)
+            for name, value in attributes.items():
+                if vars(cls).get(name, object()) is not value:
+                    setattr(cls, name, value)
+
+
 def executed_cells(nb, folder=None):
     """Run the code cells of `nb` in order in one fresh namespace (in `folder` if given) and yield
     (cell's nbgrader metadata, error message or "") for each. Magics and the export cell are skipped;
     what a cell prints is dropped; a failing cell does not stop the run."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     namespace, old = {"__name__": "__main__"}, Path.cwd()
+    with package_classes_restored():
+        yield from _run_cells(nb, folder, namespace, old)
+
+
+def _run_cells(nb, folder, namespace, old):
     try:
         if folder is not None:
             os.chdir(folder)

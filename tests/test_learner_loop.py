@@ -18,9 +18,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
+import numpy as np
 import pytest
 from helpers import MODULES, ROOT, read_nb
-from learner_loop import first_failure
+from learner_loop import executed_cells, first_failure
 
 from tinytorch.course.mistakes import apply_mistake, load_catalogue, mistakes_for
 from tinytorch.course.notebooks import BEGIN_HIDDEN, END_HIDDEN
@@ -148,3 +150,22 @@ def test_untouched_release_says_which_exercise_to_write(module, student_tree):
     message = error.split("NotImplementedError", 1)[1].strip(": \n")
     assert len(message) >= 15, f"{released.name}: cell {cell} raises a bare NotImplementedError ({error!r}); " \
                                "put a `# EXERCISE: ...` line above the solution region"
+
+
+def test_running_a_notebook_in_process_leaves_the_package_as_it_was():
+    """Module 02's notebook installs its own methods on the package's Tensor (a catalogued mistake's, even):
+    after the in-process run, the package is as before, or every later test in that worker would use them."""
+    from tinytorch.core.autograd import no_grad
+    from tinytorch.core.tensor import Tensor
+    before = dict(vars(Tensor))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from tinytorch.core.tensor import Tensor\n"
+        "Tensor.__mul__ = lambda self, other: 'a patched product'\n"
+        "Tensor.planted = 1\n"
+        "del Tensor.__neg__")])
+    assert [error for _, error in executed_cells(nb)] == [""]
+    assert dict(vars(Tensor)) == before
+    w = Tensor(np.ones(2), requires_grad=True)
+    with no_grad():
+        assert (w * 2).grad_fn is None
+    assert (w * 2).grad_fn is not None and (-w).grad_fn is not None
