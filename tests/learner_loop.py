@@ -9,6 +9,7 @@ tests/test_learner_loop_optimizers.py (module 03's release filled with each mist
 import contextlib
 import io
 import os
+import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,6 @@ def package_classes_restored():
     """Put back every attribute of the package's classes when the block ends. The notebooks run here
     in the test process, and module 02's `install_autograd()` sets its own (a mistake's, even) methods
     on the package's Tensor: without this, every later test in the same worker ran on them."""
-    import sys
     classes = {cls for name, module in list(sys.modules.items()) if name.startswith("tinytorch.")
                for cls in vars(module).values() if isinstance(cls, type) and cls.__module__.startswith("tinytorch.")}
     saved = {cls: dict(vars(cls)) for cls in classes}
@@ -48,12 +48,12 @@ def executed_cells(nb, folder=None):
     (cell's nbgrader metadata, error message or "") for each. Magics and the export cell are skipped;
     what a cell prints is dropped; a failing cell does not stop the run."""
     os.environ.setdefault("MPLBACKEND", "Agg")
-    namespace, old = {"__name__": "__main__"}, Path.cwd()
     with package_classes_restored():
-        yield from _run_cells(nb, folder, namespace, old)
+        yield from _run_cells(nb, folder)
 
 
-def _run_cells(nb, folder, namespace, old):
+def _run_cells(nb, folder):
+    namespace, old = {"__name__": "__main__"}, Path.cwd()
     try:
         if folder is not None:
             os.chdir(folder)

@@ -301,23 +301,25 @@ def for_each_chunk(runner, roles, runs, constants) -> None:
     # The empty slots of each role in each run, of that role's dtype (and read-only-ness, for gradients).
     pads = [[_pad(roles[0][begin].dtype) if role is None else _pad(role[begin].dtype, role[begin].flags.writeable)
              for role in roles] for begin, _ in runs]
+
+    def chunk_slots(run, first, end, start, stop):
+        "Each role's tuple of arrays for one chunk (a role the step does not use: its empty slots)."
+        return [pad if role is None else _slots(role, first, end, start, stop, pad)
+                for role, pad in zip(roles, pads[run])]
+
     if shared is not None:
         parts = min(num_threads(), numba.config.NUMBA_NUM_THREADS)
         if numba.get_num_threads() != parts:
             numba.set_num_threads(parts)
         for run, first, end, start, stop in work:
-            slots = [pad if role is None else _slots(role, first, end, start, stop, pad)
-                     for role, pad in zip(roles, pads[run])]
-            shared(end - first, *slots, constants[run], parts)
+            shared(end - first, *chunk_slots(run, first, end, start, stop), constants[run], parts)
         return
     next_chunk = itertools.count().__next__
 
     def worker():
         while (k := next_chunk()) < len(work):
             run, first, end, start, stop = work[k]
-            slots = [pad if role is None else _slots(role, first, end, start, stop, pad)
-                     for role, pad in zip(roles, pads[run])]
-            runner(end - first, *slots, constants[run])
+            runner(end - first, *chunk_slots(run, first, end, start, stop), constants[run])
 
     parallel = threaded and total >= PARALLEL_MIN_BLOCK * len(work)
     helpers = min(num_threads(), len(work)) - 1 if parallel else 0
@@ -498,6 +500,10 @@ def _piece(size: int, t: int, parts: int) -> tuple:
     return min(size, t * step), min(size, (t + 1) * step)
 
 
+if numba is not None:   # compiled into the parallel loops below (why not a dispatcher: compile_chunk_runner)
+    numba.extending.register_jitable(**KERNEL_OPTIONS)(_piece)
+
+
 def compile_chunk_runner(kernel, n_arrays: int):
     """The ChunkRunner of the compiled `kernel`, whose first `n_arrays` arguments are arrays: one call
     from Python for up to CHUNK_SLICES slices. None when Numba is not installed."""
@@ -507,8 +513,8 @@ def compile_chunk_runner(kernel, n_arrays: int):
     # not as compiled dispatchers. Numba keys a closure's disk cache on the values it captures, and a
     # dispatcher pickles differently in every process (a fresh id): loops that captured one were compiled
     # again, seconds each, in every process. A plain function pickles by its name, so these are cached.
-    jitable = numba.extending.register_jitable(**KERNEL_OPTIONS)
-    kernel, piece, prange = jitable(kernel), jitable(_piece), numba.prange
+    kernel = numba.extending.register_jitable(**KERNEL_OPTIONS)(kernel)
+    piece, prange = _piece, numba.prange
     # Numba indexes a tuple of arrays with a loop variable only when the tuple's length and element
     # type are fixed: hence one function per number of arrays, each taking whole tuples. The parallel
     # loop is one `prange` over every piece of every slice: one start of Numba's threads per chunk, a
